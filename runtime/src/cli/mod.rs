@@ -1,0 +1,56 @@
+//! Command-line interface: one file per subcommand, each small, each
+//! delegating to the library.
+
+mod serve;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Serve WebAssembly components as sandboxed MCP tools.
+#[derive(Debug, Parser)]
+#[command(name = "corral", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+/// How logs are written (always to stderr).
+#[derive(Debug, clap::Args)]
+pub struct LogArgs {
+    /// Log line format. The filter comes from RUST_LOG (default: info).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true, env = "CORRAL_LOG_FORMAT")]
+    log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the configured components as MCP tools (stdio).
+    Serve(serve::ServeArgs),
+}
+
+/// Sends logs to stderr: on stdio, stdout is the protocol.
+pub fn init_logging(args: &LogArgs) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match args.log_format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+/// Runs the chosen subcommand.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => args.execute(),
+    }
+}

@@ -1,0 +1,453 @@
+//! `corral.toml` → a validated [`Config`].
+//!
+//! Configuration happens in two stages. The raw form mirrors the file
+//! (serde, `deny_unknown_fields`, so a typo is an error that names the key
+//! and the line); the validated form has every default filled in, every
+//! path resolved against the config file's directory and no wasmtime type in
+//! it. Values that can be wrong on their own (sizes, durations, fuel) are
+//! checked while deserialising so the TOML error points at their line.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer};
+
+/// Memory a component may use when the config names no limit.
+pub const DEFAULT_MEMORY: u64 = 64 * 1024 * 1024;
+/// Fuel (roughly, wasm instructions) a call may burn when the config names no limit.
+pub const DEFAULT_FUEL: u64 = 2_000_000_000;
+/// Wall-clock time a call may take when the config names no limit.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Calls that may run at once when the config names no limit.
+pub const DEFAULT_MAX_CONCURRENT_CALLS: u32 = 64;
+
+const MIN_MEMORY: u64 = 1024 * 1024;
+const MAX_MEMORY: u64 = 4 * 1024 * 1024 * 1024;
+const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// The validated configuration of one Corral server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the configuration was read from (used in error messages).
+    pub source: PathBuf,
+    /// Settings of the server itself.
+    pub server: ServerSettings,
+    /// The components to serve, in the order of their names.
+    pub components: Vec<ComponentConfig>,
+}
+
+/// The `[server]` section.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// Name announced to clients in `serverInfo`.
+    pub name: String,
+    /// Instructions announced to clients, if any.
+    pub instructions: Option<String>,
+    /// How many tool calls may run at the same time; further calls wait.
+    pub max_concurrent_calls: u32,
+}
+
+/// One `[components.NAME]` table.
+#[derive(Debug, Clone)]
+pub struct ComponentConfig {
+    /// The table's name: how logs, errors and `corral audit` refer to it.
+    pub name: String,
+    /// Absolute (or config-relative, resolved) path of the `.wasm` component.
+    pub path: PathBuf,
+    /// Line of the `path` key in the config file, for error messages.
+    pub path_line: Option<usize>,
+    /// Prefix put before every tool name of this component.
+    pub tool_prefix: String,
+    /// Budgets of every call into this component.
+    pub limits: Limits,
+}
+
+/// The budget of one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes of linear memory the component may hold, all memories together.
+    pub memory: u64,
+    /// Fuel units a call may consume.
+    pub fuel: u64,
+    /// Wall-clock deadline of a call.
+    pub timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            memory: DEFAULT_MEMORY,
+            fuel: DEFAULT_FUEL,
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+/// Everything that can be wrong with a configuration file.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error(
+        "cannot read config file {path}: {source} (pass --config with the path of a corral.toml; \
+         see examples/corral.toml)"
+    )]
+    Read {
+        /// The path that was tried.
+        path: PathBuf,
+        /// Why reading failed.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or does not have the expected shape.
+    #[error("invalid config {path}: {message}")]
+    Parse {
+        /// The config file.
+        path: PathBuf,
+        /// The parser's message, with line, column and the offending key.
+        message: String,
+    },
+    /// A value has the right shape but cannot be used.
+    #[error("invalid config {path}{line}: {key}: {message}", line = fmt_line(*.line))]
+    Invalid {
+        /// The config file.
+        path: PathBuf,
+        /// The line of the key, when known.
+        line: Option<usize>,
+        /// The dotted key, e.g. `components.files.path`.
+        key: String,
+        /// What is wrong and what to write instead.
+        message: String,
+    },
+}
+
+fn fmt_line(line: Option<usize>) -> String {
+    line.map(|l| format!(" line {l}")).unwrap_or_default()
+}
+
+impl Config {
+    /// Reads and validates the configuration file at `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Validates configuration `text` as if read from `path`; relative
+    /// component paths are resolved against `path`'s directory.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string().trim_end().to_owned(),
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let invalid = |line, key: String, message: String| ConfigError::Invalid {
+            path: path.to_owned(),
+            line,
+            key,
+            message,
+        };
+
+        let defaults = raw.defaults.limits.resolve(&Limits::default());
+        let mut components = Vec::with_capacity(raw.components.len());
+        for (name, component) in raw.components {
+            if !is_identifier(&name) {
+                return Err(invalid(
+                    None,
+                    format!("components.{name}"),
+                    "a component name may use only ASCII letters, digits, '_' and '-' \
+                     (rename the table, e.g. [components.my-tool])"
+                        .into(),
+                ));
+            }
+            let line = line_of(text, component.path.span().start);
+            let relative = component.path.into_inner();
+            if relative.as_os_str().is_empty() {
+                return Err(invalid(
+                    line,
+                    format!("components.{name}.path"),
+                    "the path is empty: give the .wasm file of the component".into(),
+                ));
+            }
+            let prefix = component.tool_prefix.unwrap_or_default();
+            if !prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                return Err(invalid(
+                    None,
+                    format!("components.{name}.tool_prefix"),
+                    format!(
+                        "{prefix:?} has characters a tool name cannot hold; \
+                         use only ASCII letters, digits, '_' and '-', e.g. \"files_\""
+                    ),
+                ));
+            }
+            components.push(ComponentConfig {
+                path: base.join(relative),
+                path_line: line,
+                tool_prefix: prefix,
+                limits: component.limits.resolve(&defaults),
+                name,
+            });
+        }
+
+        Ok(Config {
+            source: path.to_owned(),
+            server: ServerSettings {
+                name: raw.server.name.unwrap_or_else(|| "corral".into()),
+                instructions: raw.server.instructions,
+                max_concurrent_calls: raw
+                    .server
+                    .max_concurrent_calls
+                    .map_or(DEFAULT_MAX_CONCURRENT_CALLS, |n| n.0),
+            },
+            components,
+        })
+    }
+
+    /// The component configured under `name`.
+    pub fn component(&self, name: &str) -> Option<&ComponentConfig> {
+        self.components.iter().find(|c| c.name == name)
+    }
+}
+
+fn is_identifier(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn line_of(text: &str, offset: usize) -> Option<usize> {
+    text.get(..offset).map(|s| s.lines().count().max(1))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    server: RawServer,
+    #[serde(default)]
+    defaults: RawDefaults,
+    #[serde(default)]
+    components: BTreeMap<String, RawComponent>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    name: Option<String>,
+    instructions: Option<String>,
+    max_concurrent_calls: Option<Positive<u32>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDefaults {
+    #[serde(default)]
+    limits: RawLimits,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    memory: Option<MemorySize>,
+    fuel: Option<Positive<u64>>,
+    timeout: Option<Timeout>,
+}
+
+impl RawLimits {
+    fn resolve(&self, fallback: &Limits) -> Limits {
+        Limits {
+            memory: self.memory.map_or(fallback.memory, |m| m.0),
+            fuel: self.fuel.map_or(fallback.fuel, |f| f.0),
+            timeout: self.timeout.map_or(fallback.timeout, |t| t.0),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawComponent {
+    path: toml::Spanned<PathBuf>,
+    tool_prefix: Option<String>,
+    #[serde(default)]
+    limits: RawLimits,
+}
+
+/// A memory size written as `"64MiB"` (or a plain number of bytes).
+#[derive(Clone, Copy)]
+struct MemorySize(u64);
+
+impl<'de> Deserialize<'de> for MemorySize {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl de::Visitor<'_> for Visitor {
+            type Value = MemorySize;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a memory size such as \"64MiB\"")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<MemorySize, E> {
+                let bytes = u64::try_from(v)
+                    .map_err(|_| E::custom(format!("memory size {v} is negative")))?;
+                check_memory(bytes)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<MemorySize, E> {
+                let size: bytesize::ByteSize = v.parse().map_err(|_| {
+                    E::custom(format!(
+                        "{v:?} is not a memory size; write e.g. \"64MiB\", \"512KiB\" or \"1GiB\""
+                    ))
+                })?;
+                check_memory(size.as_u64())
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+fn check_memory<E: de::Error>(bytes: u64) -> Result<MemorySize, E> {
+    if (MIN_MEMORY..=MAX_MEMORY).contains(&bytes) {
+        Ok(MemorySize(bytes))
+    } else {
+        Err(E::custom(format!(
+            "memory size of {bytes} bytes is out of range: give between \"1MiB\" and \"4GiB\""
+        )))
+    }
+}
+
+/// A duration written as `"10s"`, `"500ms"` or `"2m"`.
+#[derive(Clone, Copy)]
+struct Timeout(Duration);
+
+impl<'de> Deserialize<'de> for Timeout {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let duration = humantime::parse_duration(&text).map_err(|_| {
+            de::Error::custom(format!(
+                "{text:?} is not a duration; write e.g. \"10s\", \"500ms\" or \"2m\""
+            ))
+        })?;
+        if duration.is_zero() || duration > MAX_TIMEOUT {
+            return Err(de::Error::custom(format!(
+                "timeout {text:?} is out of range: give more than 0s and at most \"1h\""
+            )));
+        }
+        Ok(Timeout(duration))
+    }
+}
+
+/// A number that must be at least 1.
+#[derive(Clone, Copy)]
+struct Positive<T>(T);
+
+impl<'de, T> Deserialize<'de> for Positive<T>
+where
+    T: Deserialize<'de> + PartialOrd + From<u8> + fmt::Display,
+{
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = T::deserialize(d)?;
+        if value < T::from(1) {
+            return Err(de::Error::custom(format!(
+                "{value} is not allowed here: give a number of at least 1"
+            )));
+        }
+        Ok(Positive(value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("/etc/corral/corral.toml"))
+    }
+
+    #[test]
+    fn defaults_fill_every_silent_field() {
+        let config = parse("[components.calc]\npath = \"calc.wasm\"\n").unwrap();
+        assert_eq!(config.server.name, "corral");
+        let calc = config.component("calc").unwrap();
+        assert_eq!(calc.path, Path::new("/etc/corral/calc.wasm"));
+        assert_eq!(calc.limits, Limits::default());
+        assert_eq!(calc.path_line, Some(2));
+    }
+
+    #[test]
+    fn component_limits_override_defaults_field_by_field() {
+        let config = parse(
+            r#"
+            [defaults.limits]
+            memory = "32MiB"
+            timeout = "2s"
+
+            [components.a]
+            path = "/a.wasm"
+            limits = { fuel = 1000, timeout = "500ms" }
+            "#,
+        )
+        .unwrap();
+        let a = &config.components[0].limits;
+        assert_eq!(a.memory, 32 * 1024 * 1024);
+        assert_eq!(a.fuel, 1000);
+        assert_eq!(a.timeout, Duration::from_millis(500));
+    }
+
+    #[test]
+    fn unknown_key_is_named_with_its_line() {
+        let err = parse("[components.a]\npath = \"a.wasm\"\nmemroy = \"1MiB\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 3"), "{err}");
+        assert!(err.contains("memroy"), "{err}");
+        assert!(err.contains("limits"), "expected fields are listed: {err}");
+    }
+
+    #[test]
+    fn bad_memory_size_says_what_to_write() {
+        let err = parse("[components.a]\npath = \"a.wasm\"\nlimits = { memory = \"lots\" }\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 3"), "{err}");
+        assert!(err.contains("64MiB"), "{err}");
+    }
+
+    #[test]
+    fn zero_fuel_and_zero_timeout_are_refused() {
+        let err = parse("[defaults.limits]\nfuel = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("at least 1"), "{err}");
+        let err = parse("[defaults.limits]\ntimeout = \"0s\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("out of range"), "{err}");
+    }
+
+    #[test]
+    fn missing_path_is_an_error() {
+        let err = parse("[components.a]\n").unwrap_err().to_string();
+        assert!(err.contains("path"), "{err}");
+    }
+
+    #[test]
+    fn missing_file_says_what_to_pass() {
+        let err = Config::load(Path::new("/nonexistent/corral.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/nonexistent/corral.toml"), "{err}");
+        assert!(err.contains("--config"), "{err}");
+    }
+
+    #[test]
+    fn bad_tool_prefix_is_refused() {
+        let err = parse("[components.a]\npath = \"a.wasm\"\ntool_prefix = \"a b\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("tool_prefix"), "{err}");
+    }
+}

@@ -1,0 +1,157 @@
+//! One tool: a component's exported function, with its schemas.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
+use wasmtime::component::{ComponentExportIndex, Type, Val};
+
+use crate::sandbox::Program;
+use crate::wit_json::{self, ArgError, Direction};
+
+/// Everything needed to list a tool and to run a call of it.
+pub struct ToolSpec {
+    /// The tool name clients call.
+    pub name: String,
+    /// The function's WIT doc comment, if the component embeds one.
+    pub description: Option<String>,
+    /// Where the function lives, e.g. `corral:text-tools/text#slugify`.
+    pub wit_path: String,
+    /// The compiled component.
+    pub program: Arc<Program>,
+    /// Where to find the function in a fresh instance.
+    pub(crate) export: ComponentExportIndex,
+    /// WIT parameter names and types, in order.
+    pub(crate) params: Vec<(String, Type)>,
+    /// How results are shaped.
+    pub(crate) output: Output,
+    /// JSON Schema of the arguments object.
+    pub input_schema: Arc<Map<String, Value>>,
+    /// JSON Schema of `structuredContent`, when the function returns a value.
+    pub output_schema: Option<Arc<Map<String, Value>>>,
+}
+
+/// The shape of a function's result.
+pub(crate) enum Output {
+    /// No result.
+    Nothing,
+    /// A plain value.
+    Value(Shaped),
+    /// A WIT `result`: `ok` is the value, `err` becomes an error answer.
+    Fallible {
+        ok: Option<Shaped>,
+        err: Option<Type>,
+    },
+}
+
+/// A value type and whether it is wrapped as `{"result": …}` (everything
+/// but a record, since `structuredContent` must be an object).
+pub(crate) struct Shaped {
+    ty: Type,
+    wrapped: bool,
+}
+
+impl Shaped {
+    pub(crate) fn new(ty: Type) -> Shaped {
+        let wrapped = !matches!(ty, Type::Record(_));
+        Shaped { ty, wrapped }
+    }
+
+    pub(crate) fn schema(&self) -> Result<Value, wit_json::Unsupported> {
+        let schema = wit_json::schema(&self.ty, Direction::Output)?;
+        Ok(if self.wrapped {
+            json!({
+                "type": "object",
+                "properties": { "result": schema },
+                "required": ["result"],
+                "additionalProperties": false,
+            })
+        } else {
+            schema
+        })
+    }
+
+    fn structured(&self, val: &Val) -> Value {
+        let value = wit_json::encode(val, &self.ty);
+        if self.wrapped {
+            json!({ "result": value })
+        } else {
+            value
+        }
+    }
+}
+
+/// A call's answer, independent of the protocol.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// Validates against the tool's output schema (absent for errors and
+    /// for functions without a value).
+    pub structured: Option<Value>,
+    /// The human- and model-readable rendering.
+    pub text: String,
+    /// Whether this answer reports a failure.
+    pub is_error: bool,
+}
+
+impl Answer {
+    /// A failure, told in `text`.
+    pub fn error(text: impl Into<String>) -> Answer {
+        Answer {
+            structured: None,
+            text: text.into(),
+            is_error: true,
+        }
+    }
+}
+
+impl ToolSpec {
+    /// Decodes and checks a call's arguments; nothing runs on failure.
+    pub fn arguments(&self, args: Option<&Map<String, Value>>) -> Result<Vec<Val>, Vec<ArgError>> {
+        wit_json::decode(&self.params, args)
+    }
+
+    /// Whether the function returns a value.
+    pub(crate) fn has_result(&self) -> bool {
+        !matches!(self.output, Output::Nothing)
+    }
+
+    /// Renders what the guest returned.
+    pub fn answer(&self, value: Option<&Val>) -> Answer {
+        match (&self.output, value) {
+            (Output::Value(shaped), Some(val)) => success(Some(shaped.structured(val))),
+            (Output::Fallible { ok, .. }, Some(Val::Result(Ok(payload)))) => success(
+                ok.as_ref()
+                    .zip(payload.as_deref())
+                    .map(|(s, v)| s.structured(v)),
+            ),
+            (Output::Fallible { err, .. }, Some(Val::Result(Err(payload)))) => {
+                let detail = match (err, payload.as_deref()) {
+                    (Some(ty), Some(v)) => text_of(&wit_json::encode(v, ty)),
+                    _ => "the tool reported an error without details".into(),
+                };
+                Answer::error(detail)
+            }
+            _ => success(None),
+        }
+    }
+}
+
+fn success(structured: Option<Value>) -> Answer {
+    let text = match &structured {
+        // A wrapped string reads better bare than as JSON.
+        Some(Value::Object(o)) if o.len() == 1 && o.contains_key("result") => text_of(&o["result"]),
+        Some(v) => v.to_string(),
+        None => "done".into(),
+    };
+    Answer {
+        structured,
+        text,
+        is_error: false,
+    }
+}
+
+fn text_of(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}

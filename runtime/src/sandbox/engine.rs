@@ -1,0 +1,189 @@
+//! The engine every component shares, and compiled components ([`Program`]).
+//!
+//! Compiling and linking happen once, at load; a call only instantiates a
+//! ready `InstancePre` out of the pooling allocator. A background thread
+//! ticks the engine's epoch so a running guest regularly yields to tokio:
+//! that is what lets a deadline or a cancellation stop a guest that spins.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use wasmtime::component::{Component, InstancePre, Linker};
+use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use super::executor::CallState;
+use crate::config::Limits;
+
+/// How often running guests yield to the async runtime.
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// What the sandbox needs to size itself.
+#[derive(Debug, Clone, Copy)]
+pub struct SandboxSettings {
+    /// Calls that may run at once; later calls wait for a free slot.
+    pub max_concurrent_calls: u32,
+    /// The largest memory limit of any component.
+    pub max_memory: u64,
+}
+
+/// Failures to set up the sandbox or a component in it.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    /// The wasmtime engine could not be built.
+    #[error("cannot create the WebAssembly engine: {0}")]
+    Engine(String),
+    /// The file is not a valid WebAssembly component.
+    #[error(
+        "component {component:?} is not a valid WebAssembly component: {message} \
+         (build it with `cargo build --target wasm32-wasip2` or `cargo component build`)"
+    )]
+    Compile {
+        /// The component's name in the config.
+        component: String,
+        /// wasmtime's explanation.
+        message: String,
+    },
+    /// The component imports something Corral does not provide.
+    #[error(
+        "component {component:?} cannot be linked: {message} (Corral provides WASI preview 2 \
+         interfaces; an import outside them cannot be satisfied)"
+    )]
+    Link {
+        /// The component's name in the config.
+        component: String,
+        /// wasmtime's explanation, naming the missing import.
+        message: String,
+    },
+}
+
+/// The shared engine, linker and call slots.
+#[derive(Clone)]
+pub struct Sandbox {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) engine: Engine,
+    linker: Linker<CallState>,
+    pub(crate) permits: Semaphore,
+    ticker_stop: Arc<AtomicBool>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Sandbox {
+    /// Creates the engine (fuel, epochs, pooling allocator) and the linker
+    /// holding the WASI interfaces, and starts the epoch ticker.
+    pub fn new(settings: SandboxSettings) -> Result<Sandbox, SandboxError> {
+        let slots = settings.max_concurrent_calls.max(1);
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(slots)
+            .total_stacks(slots)
+            .total_core_instances(slots.saturating_mul(32))
+            .total_memories(slots.saturating_mul(4))
+            .total_tables(slots.saturating_mul(16))
+            .max_memory_size(usize::try_from(settings.max_memory).unwrap_or(usize::MAX));
+
+        let mut config = wasmtime::Config::new();
+        config
+            .consume_fuel(true)
+            .epoch_interruption(true)
+            .concurrency_support(false)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&config).map_err(|e| SandboxError::Engine(format!("{e:#}")))?;
+
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .map_err(|e| SandboxError::Engine(format!("{e:#}")))?;
+
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        spawn_ticker(engine.clone(), ticker_stop.clone())?;
+        Ok(Sandbox {
+            inner: Arc::new(Inner {
+                engine,
+                linker,
+                permits: Semaphore::new(slots as usize),
+                ticker_stop,
+            }),
+        })
+    }
+
+    /// The wasmtime engine.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// Compiles and links a component; the result is ready for calls.
+    pub fn compile(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        limits: Limits,
+    ) -> Result<Program, SandboxError> {
+        let component =
+            Component::new(&self.inner.engine, bytes).map_err(|e| SandboxError::Compile {
+                component: name.to_owned(),
+                message: format!("{e:#}"),
+            })?;
+        let pre =
+            self.inner
+                .linker
+                .instantiate_pre(&component)
+                .map_err(|e| SandboxError::Link {
+                    component: name.to_owned(),
+                    message: format!("{e:#}"),
+                })?;
+        Ok(Program {
+            name: name.to_owned(),
+            component,
+            pre,
+            limits,
+            sandbox: self.inner.clone(),
+        })
+    }
+}
+
+fn spawn_ticker(engine: Engine, stop: Arc<AtomicBool>) -> Result<(), SandboxError> {
+    std::thread::Builder::new()
+        .name("corral-epoch".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(EPOCH_TICK);
+                engine.increment_epoch();
+            }
+        })
+        .map(drop)
+        .map_err(|e| SandboxError::Engine(format!("cannot start the epoch thread: {e}")))
+}
+
+/// One compiled and linked component, ready to be called.
+pub struct Program {
+    pub(crate) name: String,
+    pub(crate) component: Component,
+    pub(crate) pre: InstancePre<CallState>,
+    pub(crate) limits: Limits,
+    pub(crate) sandbox: Arc<Inner>,
+}
+
+impl Program {
+    /// The component's name in the config.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The compiled component, for reading its types and exports.
+    pub fn component(&self) -> &Component {
+        &self.component
+    }
+
+    /// The budget of each call.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+}

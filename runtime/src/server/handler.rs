@@ -1,0 +1,163 @@
+//! The MCP handler: `tools/list` and `tools/call` over the registry.
+//!
+//! A call goes: look the tool up → decode and check the arguments (the
+//! guest does not run for an invalid call) → run it in the sandbox → render
+//! the value, the WIT `result` error or the trap as a tool result. Every
+//! failure a tool can have is an `isError` result, never a protocol error,
+//! so the model reads it; only an unknown tool name is a protocol error.
+
+use std::sync::Arc;
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler};
+
+use crate::registry::{Answer, Registry, ToolSpec};
+use crate::sandbox::Captured;
+
+/// The MCP server over one registry; cheap to clone (one per session).
+#[derive(Clone)]
+pub struct CorralServer {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    registry: Registry,
+    info: ServerConfig,
+    tools: Vec<Tool>,
+}
+
+impl CorralServer {
+    /// A server named `name` offering the tools of `registry`.
+    pub fn new(registry: Registry, name: &str, instructions: Option<&str>) -> CorralServer {
+        let tools = registry.tools().iter().map(|t| describe(t)).collect();
+        let mut info = ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new(name, env!("CARGO_PKG_VERSION")));
+        if let Some(instructions) = instructions {
+            info = info.with_instructions(instructions);
+        }
+        CorralServer {
+            shared: Arc::new(Shared {
+                registry,
+                info,
+                tools,
+            }),
+        }
+    }
+
+    /// Runs one call of `tool` and renders its answer.
+    async fn run(
+        &self,
+        tool: &ToolSpec,
+        request: &CallToolRequestParams,
+        context: &RequestContext<RoleServer>,
+    ) -> Answer {
+        let args = match tool.arguments(request.arguments.as_ref()) {
+            Ok(args) => args,
+            Err(errors) => {
+                tracing::info!(tool = %tool.name, outcome = "invalid_arguments", "refused a call before running it");
+                let list: Vec<String> = errors.iter().map(|e| format!("- {e}")).collect();
+                return Answer::error(format!(
+                    "invalid arguments for tool {:?} (nothing was run):\n{}\nSee the tool's inputSchema for the expected shape.",
+                    tool.name,
+                    list.join("\n")
+                ));
+            }
+        };
+        let report = tool
+            .program
+            .call(&tool.export, &args, tool.has_result(), &context.ct)
+            .await;
+        log_output(&tool.name, "stdout", &report.stdout);
+        log_output(&tool.name, "stderr", &report.stderr);
+        let answer = match &report.outcome {
+            Ok(value) => tool.answer(value.as_ref()),
+            Err(error) => Answer::error(error.to_string()),
+        };
+        let outcome = match (&report.outcome, answer.is_error) {
+            (Err(e), _) => e.kind(),
+            (Ok(_), true) => "tool_error",
+            (Ok(_), false) => "ok",
+        };
+        tracing::info!(
+            tool = %tool.name,
+            outcome,
+            duration_us = report.duration.as_micros() as u64,
+            fuel = report.fuel_used,
+            memory = report.peak_memory,
+            "call finished"
+        );
+        answer
+    }
+}
+
+fn describe(tool: &ToolSpec) -> Tool {
+    let mut t = Tool::new_with_raw(
+        tool.name.clone(),
+        tool.description.clone().map(Into::into),
+        tool.input_schema.clone(),
+    );
+    if let Some(schema) = &tool.output_schema {
+        t = t.with_raw_output_schema(schema.clone());
+    }
+    t
+}
+
+fn log_output(tool: &str, stream: &str, captured: &Captured) {
+    if captured.text.is_empty() {
+        return;
+    }
+    tracing::info!(
+        target: "corral::guest",
+        tool,
+        stream,
+        dropped_bytes = captured.dropped,
+        "{}",
+        captured.text.trim_end()
+    );
+}
+
+impl ServerHandler for CorralServer {
+    fn get_info(&self) -> ServerConfig {
+        self.shared.info.clone()
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(self.shared.tools.clone()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.shared.tools.iter().find(|t| t.name == name).cloned()
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let Some(tool) = self.shared.registry.get(&request.name).cloned() else {
+            return Err(ErrorData::invalid_params(
+                format!(
+                    "unknown tool {:?}: tools/list names the tools this server offers",
+                    request.name
+                ),
+                None,
+            ));
+        };
+        let answer = self.run(&tool, &request, &context).await;
+        let mut result = if answer.is_error {
+            CallToolResult::error(vec![ContentBlock::text(answer.text)])
+        } else {
+            CallToolResult::success(vec![ContentBlock::text(answer.text)])
+        };
+        result.structured_content = answer.structured;
+        Ok(result.into())
+    }
+}
