@@ -23,6 +23,8 @@ pub const DEFAULT_FUEL: u64 = 2_000_000_000;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Calls that may run at once when the config names no limit.
 pub const DEFAULT_MAX_CONCURRENT_CALLS: u32 = 64;
+/// The largest tool result sent to a client when the config names no limit.
+pub const DEFAULT_MAX_RESULT_SIZE: u64 = 4 * 1024 * 1024;
 
 const MIN_MEMORY: u64 = 1024 * 1024;
 const MAX_MEMORY: u64 = 4 * 1024 * 1024 * 1024;
@@ -48,6 +50,9 @@ pub struct ServerSettings {
     pub instructions: Option<String>,
     /// How many tool calls may run at the same time; further calls wait.
     pub max_concurrent_calls: u32,
+    /// The largest result (in bytes of text) sent back; larger results
+    /// become an error answer instead of flooding the client.
+    pub max_result_size: u64,
 }
 
 /// One `[components.NAME]` table.
@@ -204,6 +209,7 @@ impl Config {
                     .server
                     .max_concurrent_calls
                     .map_or(DEFAULT_MAX_CONCURRENT_CALLS, |n| n.0),
+                max_result_size: raw.server.max_result_size.map_or(DEFAULT_MAX_RESULT_SIZE, |m| m.0),
             },
             components,
         })
@@ -243,6 +249,7 @@ struct RawServer {
     name: Option<String>,
     instructions: Option<String>,
     max_concurrent_calls: Option<Positive<u32>>,
+    max_result_size: Option<MemorySize>,
 }
 
 #[derive(Deserialize, Default)]

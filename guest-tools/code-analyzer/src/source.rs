@@ -29,7 +29,9 @@ pub struct Line<'a> {
 impl Line<'_> {
     /// A line that is neither blank nor only a comment.
     pub fn is_code(&self) -> bool {
-        !self.raw.trim().is_empty() && !(self.code.trim().is_empty() && self.has_comment)
+        let blank = self.raw.trim().is_empty();
+        let comment_only = self.has_comment && self.code.trim().is_empty();
+        !blank && !comment_only
     }
 }
 

@@ -206,11 +206,9 @@ fn braces(lines: &[Line<'_>], language: Language) -> Structure {
                 "=>" if language == Language::Javascript => arrow = Some(number),
                 "(" | "[" => brackets += 1,
                 ")" | "]" => brackets = brackets.saturating_sub(1),
-                ";" => {
-                    // A `fn` without a body: a trait or extern declaration.
-                    if pending.as_ref().is_some_and(|p| p.brackets == brackets) {
-                        pending = None;
-                    }
+                // A `fn` without a body: a trait or extern declaration.
+                ";" if pending.as_ref().is_some_and(|p| p.brackets == brackets) => {
+                    pending = None;
                 }
                 "{" => {
                     depth += 1;

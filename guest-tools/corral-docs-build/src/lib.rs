@@ -9,11 +9,10 @@
 //! those bytes in a custom section of the component, where the Corral host and
 //! `wasm-tools component wit` find them.
 //!
+//! A guest's `build.rs` has one line in its `main`:
+//!
 //! ```no_run
-//! // build.rs of a guest
-//! fn main() {
-//!     corral_docs_build::embed_package_docs("wit");
-//! }
+//! corral_docs_build::embed_package_docs("wit");
 //! ```
 
 use std::env;
@@ -45,7 +44,7 @@ pub fn embed_package_docs(wit_dir: &str) {
     let mut resolve = Resolve::default();
     let (package, sources) = resolve.push_dir(&wit_dir).unwrap_or_else(|err| {
         panic!(
-            "corral-docs-build: cannot parse the WIT package in {}: {err:?}",
+            "corral-docs-build: cannot parse the WIT package in {}: {err:#}",
             wit_dir.display()
         )
     });
@@ -57,7 +56,7 @@ pub fn embed_package_docs(wit_dir: &str) {
         .encode()
         .unwrap_or_else(|err| {
             panic!(
-                "corral-docs-build: cannot encode the doc comments of {}: {err:?}",
+                "corral-docs-build: cannot encode the doc comments of {}: {err:#}",
                 resolve.packages[package].name
             )
         });

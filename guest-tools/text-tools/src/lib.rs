@@ -7,7 +7,7 @@
 wit_bindgen::generate!({ path: "wit", world: "text-tools" });
 corral_guest::package_docs!();
 
-use std::cmp::Ordering;
+use std::cmp::{Ordering, Reverse};
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
@@ -152,7 +152,7 @@ impl Guest for TextTools {
         }
         let mut pairs: Vec<(String, u32)> = counts.into_iter().collect();
         // Stable sort: the BTreeMap order keeps ties alphabetical.
-        pairs.sort_by(|a, b| b.1.cmp(&a.1));
+        pairs.sort_by_key(|&(_, count)| Reverse(count));
         if top > 0 {
             pairs.truncate(usize::from(top));
         }

@@ -42,11 +42,7 @@ impl ServeArgs {
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "loaded"
             );
-            let server = CorralServer::new(
-                registry,
-                &config.server.name,
-                config.server.instructions.as_deref(),
-            );
+            let server = CorralServer::new(registry, &config.server);
             serve_stdio(server).await?;
             Ok(())
         })

@@ -15,6 +15,7 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 
+use crate::config::ServerSettings;
 use crate::registry::{Answer, Registry, ToolSpec};
 use crate::sandbox::Captured;
 
@@ -26,6 +27,7 @@ pub struct CorralServer {
 
 struct Shared {
     registry: Registry,
+    max_result_size: u64,
     info: ServerConfig,
     tools: Vec<Tool>,
 }
@@ -76,6 +78,16 @@ impl CorralServer {
         let answer = match &report.outcome {
             Ok(value) => tool.answer(value.as_ref()),
             Err(error) => Answer::error(error.to_string()),
+        };
+        let answer = if answer.text.len() as u64 > self.shared.max_result_size {
+            Answer::error(format!(
+                "the result is too large to send: {} of text, and this server sends at most {} \
+                 (call the tool with a smaller input, or raise server.max_result_size)",
+                bytesize::ByteSize(answer.text.len() as u64).display().iec(),
+                bytesize::ByteSize(self.shared.max_result_size).display().iec(),
+            ))
+        } else {
+            answer
         };
         let outcome = match (&report.outcome, answer.is_error) {
             (Err(e), _) => e.kind(),

@@ -1,0 +1,108 @@
+//! Every fault a guest can have comes back as an `isError` result with a
+//! plain reason, and the server answers the next call normally.
+
+use serde_json::json;
+
+use crate::support::{Server, error, ok, standard_config, text};
+
+/// After a fault, the same component and another one still answer.
+async fn still_serves(server: &Server) {
+    assert_eq!(ok(&server.call("ok", json!({})).await), json!({"result": "still alive"}));
+    assert_eq!(ok(&server.call("add", json!({"a": 1, "b": 2})).await), json!({"result": 3}));
+}
+
+#[tokio::test]
+async fn out_of_fuel_is_reported_and_the_server_goes_on() {
+    let config = standard_config().replace(
+        "limits = { memory = \"32MiB\", fuel = 500_000_000, timeout = \"2s\" }",
+        "limits = { fuel = 5_000_000, timeout = \"30s\" }",
+    );
+    let server = Server::start(&config).await;
+    let message = error(&server.call("spin", json!({})).await);
+    assert!(message.starts_with("out of fuel"), "{message}");
+    assert!(message.contains("components.faults.limits.fuel"), "{message}");
+    still_serves(&server).await;
+}
+
+#[tokio::test]
+async fn deadline_stops_a_spinning_guest() {
+    let config = standard_config().replace(
+        "limits = { memory = \"32MiB\", fuel = 500_000_000, timeout = \"2s\" }",
+        "limits = { fuel = 18_000_000_000_000_000_000, timeout = \"1s\" }",
+    );
+    let server = Server::start(&config).await;
+    let message = error(&server.call("spin", json!({})).await);
+    assert!(message.starts_with("deadline exceeded"), "{message}");
+    assert!(message.contains("1s"), "{message}");
+    still_serves(&server).await;
+}
+
+#[tokio::test]
+async fn a_spinning_guest_does_not_block_other_calls() {
+    let config = standard_config().replace(
+        "limits = { memory = \"32MiB\", fuel = 500_000_000, timeout = \"2s\" }",
+        "limits = { fuel = 18_000_000_000_000_000_000, timeout = \"20s\" }",
+    );
+    let server = Server::start(&config).await;
+    let spin = server.call("spin", json!({}));
+    let quick = async {
+        for i in 0..20 {
+            assert_eq!(ok(&server.call("add", json!({"a": i, "b": 1})).await), json!({"result": i + 1}));
+        }
+    };
+    tokio::select! {
+        result = spin => panic!("spin ended before the other calls: {}", text(&result)),
+        () = quick => {}
+    }
+}
+
+#[tokio::test]
+async fn memory_limit_is_told_apart_from_a_panic() {
+    let server = Server::standard().await;
+    let message = error(&server.call("allocate", json!({"mebibytes": 256})).await);
+    assert!(message.starts_with("memory limit reached"), "{message}");
+    assert!(message.contains("32.0 MiB"), "{message}");
+    assert!(message.contains("components.faults.limits.memory"), "{message}");
+    // Within the limit, allocation works.
+    ok(&server.call("allocate", json!({"mebibytes": 4})).await);
+    still_serves(&server).await;
+}
+
+#[tokio::test]
+async fn a_panic_reports_the_tail_of_stderr() {
+    let server = Server::standard().await;
+    let message = error(&server.call("panic", json!({"message": "boom"})).await);
+    assert!(message.starts_with("the tool panicked"), "{message}");
+    assert!(message.contains("about to panic: boom"), "{message}");
+    still_serves(&server).await;
+}
+
+#[tokio::test]
+async fn unbounded_recursion_is_a_stack_overflow() {
+    let server = Server::standard().await;
+    let message = error(&server.call("recurse", json!({"depth": 0})).await);
+    assert!(message.starts_with("stack overflow"), "{message}");
+    still_serves(&server).await;
+}
+
+#[tokio::test]
+async fn a_huge_result_is_refused_not_sent() {
+    let server = Server::standard().await;
+    let message = error(&server.call("huge_string", json!({"mebibytes": 8})).await);
+    assert!(message.contains("too large"), "{message}");
+    // A moderate one goes through whole.
+    let result = ok(&server.call("huge_string", json!({"mebibytes": 1})).await);
+    assert_eq!(result["result"].as_str().unwrap().len(), 1024 * 1024);
+    still_serves(&server).await;
+}
+
+#[tokio::test]
+async fn guest_output_is_bounded_and_logged_under_the_tool_name() {
+    let server = Server::standard().await;
+    let result = ok(&server.call("noisy", json!({"lines": 100000})).await);
+    assert_eq!(result, json!({"result": 100000}));
+    let stderr = server.stderr();
+    assert!(stderr.contains("tool=\"noisy\"") || stderr.contains("tool=noisy"), "{stderr}");
+    assert!(stderr.contains("dropped_bytes"), "{stderr}");
+    assert!(stderr.len() < 1024 * 1024, "guest output is bounded, got {} bytes of log", stderr.len());
+}

@@ -1,0 +1,180 @@
+//! Starting the real `corral` binary and talking to it with rmcp's client.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rmcp::model::{CallToolRequestParams, CallToolResult, Tool};
+use rmcp::service::RunningService;
+use rmcp::transport::TokioChildProcess;
+use rmcp::RoleClient;
+use rmcp::service::{ClientLifecycleMode, ClientServiceExt};
+use serde_json::{Map, Value};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+/// The path of the binary under test.
+pub const CORRAL: &str = env!("CARGO_BIN_EXE_corral");
+
+/// A config holding the components most tests use, with tight limits for
+/// the fault component so its tests are quick.
+pub fn standard_config() -> String {
+    format!(
+        r#"
+[server]
+name = "corral-test"
+
+[components.calc]
+path = "{calc}"
+
+[components.analyzer]
+path = "{analyzer}"
+
+[components.text]
+path = "{text}"
+
+[components.faults]
+path = "{faults}"
+limits = {{ memory = "32MiB", fuel = 500_000_000, timeout = "2s" }}
+
+[components.echo]
+path = "{echo}"
+"#,
+        calc = corral_test_artifacts::calc().display(),
+        analyzer = corral_test_artifacts::code_analyzer().display(),
+        text = corral_test_artifacts::text_tools().display(),
+        faults = corral_test_artifacts::faults().display(),
+        echo = corral_test_artifacts::type_echo().display(),
+    )
+}
+
+/// A running `corral serve` with an MCP client attached.
+pub struct Server {
+    pub client: RunningService<RoleClient, ()>,
+    stderr: Arc<Mutex<String>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    /// Starts `corral serve` on `config` (TOML text), connecting with the
+    /// 2025-11-25 `initialize` handshake.
+    pub async fn start(config: &str) -> Server {
+        Server::start_with(config, ClientLifecycleMode::Initialize).await
+    }
+
+    /// Starts `corral serve` on `config`, connecting in `mode`.
+    pub async fn start_with(config: &str, mode: ClientLifecycleMode) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("corral.toml");
+        std::fs::write(&path, config).unwrap();
+        let mut command = Command::new(CORRAL);
+        command.arg("serve").arg("--config").arg(&path).env("RUST_LOG", "info");
+        let (transport, stderr) = TokioChildProcess::builder(command)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        if let Some(stderr) = stderr {
+            let log = log.clone();
+            tokio::spawn(async move {
+                let mut lines = BufReader::new(stderr).lines();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let mut log = log.lock().unwrap();
+                    log.push_str(&line);
+                    log.push('\n');
+                }
+            });
+        }
+        let client = ().serve_with_lifecycle(transport, mode).await.unwrap_or_else(|e| {
+            panic!("client could not connect: {e}\nserver stderr:\n{}", log.lock().unwrap())
+        });
+        Server {
+            client,
+            stderr: log,
+            _dir: dir,
+        }
+    }
+
+    /// Starts the server on [`standard_config`].
+    pub async fn standard() -> Server {
+        Server::start(&standard_config()).await
+    }
+
+    /// Every tool, by name.
+    pub async fn tools(&self) -> Vec<Tool> {
+        self.client.list_all_tools().await.unwrap()
+    }
+
+    /// Calls `tool` with `args` (a JSON object).
+    pub async fn call(&self, tool: &str, args: Value) -> CallToolResult {
+        let Value::Object(args) = args else {
+            panic!("arguments must be an object")
+        };
+        self.call_raw(tool, Some(args)).await
+    }
+
+    /// Calls `tool` with exactly the given arguments object, or none.
+    pub async fn call_raw(&self, tool: &str, args: Option<Map<String, Value>>) -> CallToolResult {
+        let mut params = CallToolRequestParams::new(tool.to_owned());
+        if let Some(args) = args {
+            params = params.with_arguments(args);
+        }
+        tokio::time::timeout(Duration::from_secs(60), self.client.call_tool(params))
+            .await
+            .unwrap_or_else(|_| panic!("{tool} did not answer within 60 s"))
+            .unwrap_or_else(|e| panic!("{tool}: protocol error {e}"))
+    }
+
+    /// What the server wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+}
+
+/// The text of a result's first content block.
+pub fn text(result: &CallToolResult) -> String {
+    result
+        .content
+        .first()
+        .and_then(|c| c.as_text())
+        .map(|t| t.text.clone())
+        .unwrap_or_default()
+}
+
+/// Asserts that `result` succeeded and returns its structured content.
+pub fn ok(result: &CallToolResult) -> Value {
+    assert_ne!(result.is_error, Some(true), "expected success, got error: {}", text(result));
+    result.structured_content.clone().unwrap_or(Value::Null)
+}
+
+/// Asserts that `result` is an error answer and returns its text.
+pub fn error(result: &CallToolResult) -> String {
+    assert_eq!(result.is_error, Some(true), "expected an error, got {result:?}");
+    text(result)
+}
+
+/// Runs `corral` with `args` and a config file holding `config`; returns
+/// (exit success, stdout, stderr). For start-up failures.
+pub fn run_corral(args: &[&str], config: &str) -> (bool, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("corral.toml");
+    std::fs::write(&path, config).unwrap();
+    let output = std::process::Command::new(CORRAL)
+        .args(args)
+        .arg("--config")
+        .arg(&path)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// The directory holding a test's files.
+pub fn manifest_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
