@@ -33,17 +33,18 @@ struct Shared {
 }
 
 impl CorralServer {
-    /// A server named `name` offering the tools of `registry`.
-    pub fn new(registry: Registry, name: &str, instructions: Option<&str>) -> CorralServer {
+    /// A server offering the tools of `registry`, configured by `settings`.
+    pub fn new(registry: Registry, settings: &ServerSettings) -> CorralServer {
         let tools = registry.tools().iter().map(|t| describe(t)).collect();
         let mut info = ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::new(name, env!("CARGO_PKG_VERSION")));
-        if let Some(instructions) = instructions {
+            .with_server_info(Implementation::new(&settings.name, env!("CARGO_PKG_VERSION")));
+        if let Some(instructions) = &settings.instructions {
             info = info.with_instructions(instructions);
         }
         CorralServer {
             shared: Arc::new(Shared {
                 registry,
+                max_result_size: settings.max_result_size,
                 info,
                 tools,
             }),

@@ -151,7 +151,7 @@ impl Decoder {
             Type::Float32 => {
                 let f = self.float(value)?;
                 if f.abs() > f32::MAX as f64 {
-                    return self.fail_none(format!("{f} is out of range for f32"));
+                    return self.fail_none(format!("{f:e} is out of range for f32"));
                 }
                 Some(Val::Float32(f as f32))
             }
@@ -302,6 +302,10 @@ impl Decoder {
                 Some(v) => Some(v),
                 None => self.fail_none(format!("{n} is out of range for {ty}")),
             },
+            // serde_json reads integers beyond 64 bits as floats.
+            None if n.as_f64().is_some_and(|f| f.fract() == 0.0) => {
+                self.fail_none(format!("{n} is out of range for {ty}"))
+            }
             None => self.fail_none(format!("expected an integer ({ty}), got {n}")),
         }
     }
