@@ -209,7 +209,10 @@ impl Config {
                     .server
                     .max_concurrent_calls
                     .map_or(DEFAULT_MAX_CONCURRENT_CALLS, |n| n.0),
-                max_result_size: raw.server.max_result_size.map_or(DEFAULT_MAX_RESULT_SIZE, |m| m.0),
+                max_result_size: raw
+                    .server
+                    .max_result_size
+                    .map_or(DEFAULT_MAX_RESULT_SIZE, |m| m.0),
             },
             components,
         })

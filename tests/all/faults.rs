@@ -7,8 +7,14 @@ use crate::support::{Server, error, ok, standard_config, text};
 
 /// After a fault, the same component and another one still answer.
 async fn still_serves(server: &Server) {
-    assert_eq!(ok(&server.call("ok", json!({})).await), json!({"result": "still alive"}));
-    assert_eq!(ok(&server.call("add", json!({"a": 1, "b": 2})).await), json!({"result": 3}));
+    assert_eq!(
+        ok(&server.call("ok", json!({})).await),
+        json!({"result": "still alive"})
+    );
+    assert_eq!(
+        ok(&server.call("add", json!({"a": 1, "b": 2})).await),
+        json!({"result": 3})
+    );
 }
 
 #[tokio::test]
@@ -20,7 +26,10 @@ async fn out_of_fuel_is_reported_and_the_server_goes_on() {
     let server = Server::start(&config).await;
     let message = error(&server.call("spin", json!({})).await);
     assert!(message.starts_with("out of fuel"), "{message}");
-    assert!(message.contains("components.faults.limits.fuel"), "{message}");
+    assert!(
+        message.contains("components.faults.limits.fuel"),
+        "{message}"
+    );
     still_serves(&server).await;
 }
 
@@ -47,7 +56,10 @@ async fn a_spinning_guest_does_not_block_other_calls() {
     let spin = server.call("spin", json!({}));
     let quick = async {
         for i in 0..20 {
-            assert_eq!(ok(&server.call("add", json!({"a": i, "b": 1})).await), json!({"result": i + 1}));
+            assert_eq!(
+                ok(&server.call("add", json!({"a": i, "b": 1})).await),
+                json!({"result": i + 1})
+            );
         }
     };
     tokio::select! {
@@ -62,7 +74,10 @@ async fn memory_limit_is_told_apart_from_a_panic() {
     let message = error(&server.call("allocate", json!({"mebibytes": 256})).await);
     assert!(message.starts_with("memory limit reached"), "{message}");
     assert!(message.contains("32.0 MiB"), "{message}");
-    assert!(message.contains("components.faults.limits.memory"), "{message}");
+    assert!(
+        message.contains("components.faults.limits.memory"),
+        "{message}"
+    );
     // Within the limit, allocation works.
     ok(&server.call("allocate", json!({"mebibytes": 4})).await);
     still_serves(&server).await;
@@ -80,7 +95,7 @@ async fn a_panic_reports_the_tail_of_stderr() {
 #[tokio::test]
 async fn unbounded_recursion_is_a_stack_overflow() {
     let server = Server::standard().await;
-    let message = error(&server.call("recurse", json!({"depth": 0})).await);
+    let message = error(&server.call("recurse", json!({"depth": u64::MAX})).await);
     assert!(message.starts_with("stack overflow"), "{message}");
     still_serves(&server).await;
 }
@@ -102,7 +117,14 @@ async fn guest_output_is_bounded_and_logged_under_the_tool_name() {
     let result = ok(&server.call("noisy", json!({"lines": 100000})).await);
     assert_eq!(result, json!({"result": 100000}));
     let stderr = server.stderr();
-    assert!(stderr.contains("tool=\"noisy\"") || stderr.contains("tool=noisy"), "{stderr}");
+    assert!(
+        stderr.contains("tool=\"noisy\"") || stderr.contains("tool=noisy"),
+        "{stderr}"
+    );
     assert!(stderr.contains("dropped_bytes"), "{stderr}");
-    assert!(stderr.len() < 1024 * 1024, "guest output is bounded, got {} bytes of log", stderr.len());
+    assert!(
+        stderr.len() < 1024 * 1024,
+        "guest output is bounded, got {} bytes of log",
+        stderr.len()
+    );
 }

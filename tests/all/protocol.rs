@@ -33,7 +33,10 @@ async fn raw_session(requests: &[Value]) -> Vec<String> {
     let expected = requests.iter().filter(|r| r.get("id").is_some()).count();
     let mut lines = Vec::new();
     for request in requests {
-        stdin.write_all(format!("{request}\n").as_bytes()).await.unwrap();
+        stdin
+            .write_all(format!("{request}\n").as_bytes())
+            .await
+            .unwrap();
         if request.get("id").is_some() {
             let line = tokio::time::timeout(Duration::from_secs(30), stdout.next_line())
                 .await
@@ -45,11 +48,19 @@ async fn raw_session(requests: &[Value]) -> Vec<String> {
     }
     assert_eq!(lines.len(), expected);
     drop(stdin);
-    while let Ok(Ok(Some(line))) = tokio::time::timeout(Duration::from_secs(30), stdout.next_line()).await {
+    while let Ok(Ok(Some(line))) =
+        tokio::time::timeout(Duration::from_secs(30), stdout.next_line()).await
+    {
         lines.push(line);
     }
-    let status = tokio::time::timeout(Duration::from_secs(30), child.wait()).await.unwrap().unwrap();
-    assert!(status.success(), "the server exits cleanly when stdin closes: {status}");
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        status.success(),
+        "the server exits cleanly when stdin closes: {status}"
+    );
     lines
 }
 
@@ -85,7 +96,10 @@ async fn forged_guest_stdout_injects_nothing() {
     }
     assert_eq!(ids, BTreeSet::from([1, 2, 3, 4]));
     let forged: Value = serde_json::from_str(&lines[1]).unwrap();
-    assert_eq!(forged["result"]["structuredContent"], json!({"result": "done"}));
+    assert_eq!(
+        forged["result"]["structuredContent"],
+        json!({"result": "done"})
+    );
 }
 
 #[tokio::test]
@@ -98,13 +112,21 @@ async fn the_2026_stateless_generation_is_served() {
     )
     .await;
     assert!(server.tools().await.iter().any(|t| t.name == "add"));
-    assert_eq!(ok(&server.call("add", json!({"a": 40, "b": 2})).await), json!({"result": 42}));
+    assert_eq!(
+        ok(&server.call("add", json!({"a": 40, "b": 2})).await),
+        json!({"result": 42})
+    );
 }
 
 #[tokio::test]
 async fn an_unknown_tool_is_a_protocol_error_naming_it() {
     let server = Server::standard().await;
     let params = rmcp::model::CallToolRequestParams::new("no_such_tool");
-    let error = server.client.call_tool(params).await.unwrap_err().to_string();
+    let error = server
+        .client
+        .call_tool(params)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(error.contains("no_such_tool"), "{error}");
 }

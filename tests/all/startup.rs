@@ -6,13 +6,21 @@ use crate::support::run_corral;
 #[test]
 fn two_tools_with_one_name_refuse_to_start_naming_both_components() {
     let calc = corral_test_artifacts::calc().display().to_string();
-    let config = format!("[components.first]\npath = \"{calc}\"\n\n[components.second]\npath = \"{calc}\"\n");
+    let config = format!(
+        "[components.first]\npath = \"{calc}\"\n\n[components.second]\npath = \"{calc}\"\n"
+    );
     let (ok, stdout, stderr) = run_corral(&["serve"], &config);
     assert!(!ok);
     assert!(stdout.is_empty(), "nothing on stdout: {stdout}");
     assert!(stderr.contains("two tools are named \"add\""), "{stderr}");
-    assert!(stderr.contains("first") && stderr.contains("second"), "{stderr}");
-    assert!(stderr.contains("tool_prefix"), "says how to fix it: {stderr}");
+    assert!(
+        stderr.contains("first") && stderr.contains("second"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("tool_prefix"),
+        "says how to fix it: {stderr}"
+    );
 }
 
 #[test]
@@ -35,7 +43,10 @@ fn unknown_config_key_names_key_and_line() {
 
 #[test]
 fn missing_component_file_names_component_and_path() {
-    let (ok, _, stderr) = run_corral(&["serve"], "[components.ghost]\npath = \"/nonexistent/ghost.wasm\"\n");
+    let (ok, _, stderr) = run_corral(
+        &["serve"],
+        "[components.ghost]\npath = \"/nonexistent/ghost.wasm\"\n",
+    );
     assert!(!ok);
     assert!(stderr.contains("\"ghost\""), "{stderr}");
     assert!(stderr.contains("/nonexistent/ghost.wasm"), "{stderr}");
@@ -50,7 +61,10 @@ fn a_file_that_is_not_a_component_is_refused() {
     let config = format!("[components.bogus]\npath = \"{}\"\n", bogus.display());
     let (ok, _, stderr) = run_corral(&["serve"], &config);
     assert!(!ok);
-    assert!(stderr.contains("not a valid WebAssembly component"), "{stderr}");
+    assert!(
+        stderr.contains("not a valid WebAssembly component"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -61,5 +75,8 @@ fn missing_config_file_says_what_to_pass() {
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("/nonexistent/corral.toml") && stderr.contains("--config"), "{stderr}");
+    assert!(
+        stderr.contains("/nonexistent/corral.toml") && stderr.contains("--config"),
+        "{stderr}"
+    );
 }

@@ -1,15 +1,14 @@
 //! Starting the real `corral` binary and talking to it with rmcp's client.
 
-use std::path::Path;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use rmcp::RoleClient;
 use rmcp::model::{CallToolRequestParams, CallToolResult, Tool};
 use rmcp::service::RunningService;
-use rmcp::transport::TokioChildProcess;
-use rmcp::RoleClient;
 use rmcp::service::{ClientLifecycleMode, ClientServiceExt};
+use rmcp::transport::TokioChildProcess;
 use serde_json::{Map, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
@@ -69,7 +68,11 @@ impl Server {
         let path = dir.path().join("corral.toml");
         std::fs::write(&path, config).unwrap();
         let mut command = Command::new(CORRAL);
-        command.arg("serve").arg("--config").arg(&path).env("RUST_LOG", "info");
+        command
+            .arg("serve")
+            .arg("--config")
+            .arg(&path)
+            .env("RUST_LOG", "info");
         let (transport, stderr) = TokioChildProcess::builder(command)
             .stderr(Stdio::piped())
             .spawn()
@@ -86,9 +89,15 @@ impl Server {
                 }
             });
         }
-        let client = ().serve_with_lifecycle(transport, mode).await.unwrap_or_else(|e| {
-            panic!("client could not connect: {e}\nserver stderr:\n{}", log.lock().unwrap())
-        });
+        let client =
+            ().serve_with_lifecycle(transport, mode)
+                .await
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "client could not connect: {e}\nserver stderr:\n{}",
+                        log.lock().unwrap()
+                    )
+                });
         Server {
             client,
             stderr: log,
@@ -144,13 +153,22 @@ pub fn text(result: &CallToolResult) -> String {
 
 /// Asserts that `result` succeeded and returns its structured content.
 pub fn ok(result: &CallToolResult) -> Value {
-    assert_ne!(result.is_error, Some(true), "expected success, got error: {}", text(result));
+    assert_ne!(
+        result.is_error,
+        Some(true),
+        "expected success, got error: {}",
+        text(result)
+    );
     result.structured_content.clone().unwrap_or(Value::Null)
 }
 
 /// Asserts that `result` is an error answer and returns its text.
 pub fn error(result: &CallToolResult) -> String {
-    assert_eq!(result.is_error, Some(true), "expected an error, got {result:?}");
+    assert_eq!(
+        result.is_error,
+        Some(true),
+        "expected an error, got {result:?}"
+    );
     text(result)
 }
 
@@ -172,9 +190,4 @@ pub fn run_corral(args: &[&str], config: &str) -> (bool, String, String) {
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
-}
-
-/// The directory holding a test's files.
-pub fn manifest_dir() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
 }

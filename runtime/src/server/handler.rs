@@ -37,7 +37,10 @@ impl CorralServer {
     pub fn new(registry: Registry, settings: &ServerSettings) -> CorralServer {
         let tools = registry.tools().iter().map(|t| describe(t)).collect();
         let mut info = ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::new(&settings.name, env!("CARGO_PKG_VERSION")));
+            .with_server_info(Implementation::new(
+                &settings.name,
+                env!("CARGO_PKG_VERSION"),
+            ));
         if let Some(instructions) = &settings.instructions {
             info = info.with_instructions(instructions);
         }
@@ -85,7 +88,9 @@ impl CorralServer {
                 "the result is too large to send: {} of text, and this server sends at most {} \
                  (call the tool with a smaller input, or raise server.max_result_size)",
                 bytesize::ByteSize(answer.text.len() as u64).display().iec(),
-                bytesize::ByteSize(self.shared.max_result_size).display().iec(),
+                bytesize::ByteSize(self.shared.max_result_size)
+                    .display()
+                    .iec(),
             ))
         } else {
             answer
