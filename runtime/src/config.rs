@@ -15,6 +15,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
 
+use crate::grants::{DirGrant, EnvGrant, Grants, NetGrant, RawDir, RawHints, ToolHints};
+
 /// Memory a component may use when the config names no limit.
 pub const DEFAULT_MEMORY: u64 = 64 * 1024 * 1024;
 /// Fuel (roughly, wasm instructions) a call may burn when the config names no limit.
@@ -68,6 +70,10 @@ pub struct ComponentConfig {
     pub tool_prefix: String,
     /// Budgets of every call into this component.
     pub limits: Limits,
+    /// What the component may reach.
+    pub grants: Grants,
+    /// Annotations of its tools.
+    pub hints: ToolHints,
 }
 
 /// The budget of one call.
@@ -114,7 +120,7 @@ pub enum ConfigError {
         message: String,
     },
     /// A value has the right shape but cannot be used.
-    #[error("invalid config {path}{line}: {key}: {message}", line = fmt_line(*.line))]
+    #[error("invalid config {path}{line}: {message}", line = fmt_line(*.line))]
     Invalid {
         /// The config file.
         path: PathBuf,
@@ -144,6 +150,16 @@ impl Config {
     /// Validates configuration `text` as if read from `path`; relative
     /// component paths are resolved against `path`'s directory.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        Config::parse_with_env(text, path, |name| std::env::var(name).ok())
+    }
+
+    /// Like [`Config::parse`], reading `env_from_host` variables through
+    /// `host_env` instead of the process environment.
+    pub fn parse_with_env(
+        text: &str,
+        path: &Path,
+        host_env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_owned(),
             message: e.to_string().trim_end().to_owned(),
@@ -152,8 +168,12 @@ impl Config {
         let invalid = |line, key: String, message: String| ConfigError::Invalid {
             path: path.to_owned(),
             line,
+            message: if message.starts_with(&key) {
+                message
+            } else {
+                format!("{key}: {message}")
+            },
             key,
-            message,
         };
 
         let defaults = raw.defaults.limits.resolve(&Limits::default());
@@ -169,7 +189,7 @@ impl Config {
                 ));
             }
             let line = line_of(text, component.path.span().start);
-            let relative = component.path.into_inner();
+            let relative = component.path.get_ref().clone();
             if relative.as_os_str().is_empty() {
                 return Err(invalid(
                     line,
@@ -177,7 +197,7 @@ impl Config {
                     "the path is empty: give the .wasm file of the component".into(),
                 ));
             }
-            let prefix = component.tool_prefix.unwrap_or_default();
+            let prefix = component.tool_prefix.clone().unwrap_or_default();
             if !prefix
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
@@ -191,7 +211,16 @@ impl Config {
                     ),
                 ));
             }
+            let key = format!("components.{name}");
+            let grants = grants(&component, base, &key, &host_env)
+                .map_err(|message| invalid(None, key.clone(), message))?;
+            let hints = component
+                .hints
+                .resolve(&grants, &key)
+                .map_err(|message| invalid(None, key.clone(), message))?;
             components.push(ComponentConfig {
+                grants,
+                hints,
                 path: base.join(relative),
                 path_line: line,
                 tool_prefix: prefix,
@@ -222,6 +251,30 @@ impl Config {
     pub fn component(&self, name: &str) -> Option<&ComponentConfig> {
         self.components.iter().find(|c| c.name == name)
     }
+}
+
+fn grants(
+    raw: &RawComponent,
+    base: &Path,
+    key: &str,
+    host_env: &impl Fn(&str) -> Option<String>,
+) -> Result<Grants, String> {
+    let mut dirs = Vec::with_capacity(raw.dirs.len());
+    for (i, dir) in raw.dirs.iter().enumerate() {
+        let grant = dir.validate(base, &format!("{key}.dirs[{i}]"))?;
+        if dirs.iter().any(|d: &DirGrant| d.guest == grant.guest) {
+            return Err(format!(
+                "{key}.dirs[{i}].guest: {:?} is granted twice",
+                grant.guest
+            ));
+        }
+        dirs.push(grant);
+    }
+    Ok(Grants {
+        dirs,
+        env: EnvGrant::new(raw.env.clone(), &raw.env_from_host, host_env, key)?,
+        net: NetGrant::new(&raw.network.allow, key)?,
+    })
 }
 
 fn is_identifier(name: &str) -> bool {
@@ -287,6 +340,23 @@ struct RawComponent {
     tool_prefix: Option<String>,
     #[serde(default)]
     limits: RawLimits,
+    #[serde(default)]
+    dirs: Vec<RawDir>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    #[serde(default)]
+    env_from_host: Vec<String>,
+    #[serde(default)]
+    network: RawNetwork,
+    #[serde(default)]
+    hints: RawHints,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawNetwork {
+    #[serde(default)]
+    allow: Vec<String>,
 }
 
 /// A memory size written as `"64MiB"` (or a plain number of bytes).

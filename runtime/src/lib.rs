@@ -26,3 +26,5 @@ pub mod wit_json;
 pub mod sandbox;
 
 pub mod config;
+
+pub mod grants;

@@ -45,7 +45,12 @@ pub fn load_component(
             PackageDocs::default()
         }
     };
-    let program = Arc::new(sandbox.compile(&config.name, &bytes, config.limits)?);
+    let program = Arc::new(sandbox.compile(
+        &config.name,
+        &bytes,
+        config.limits,
+        Arc::new(config.grants.clone()),
+    )?);
     let loader = Loader {
         config,
         program: &program,
@@ -183,6 +188,7 @@ impl Loader<'_> {
             output,
             input_schema: Arc::new(into_object(input)),
             output_schema: output_schema.map(|s| Arc::new(into_object(s))),
+            hints: self.config.hints,
         }))
     }
 }

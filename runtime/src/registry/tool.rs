@@ -5,6 +5,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 use wasmtime::component::{ComponentExportIndex, Type, Val};
 
+use crate::grants::ToolHints;
 use crate::sandbox::Program;
 use crate::wit_json::{self, ArgError, Direction};
 
@@ -28,6 +29,8 @@ pub struct ToolSpec {
     pub input_schema: Arc<Map<String, Value>>,
     /// JSON Schema of `structuredContent`, when the function returns a value.
     pub output_schema: Option<Arc<Map<String, Value>>>,
+    /// Annotation hints, from the component's grants and config.
+    pub hints: ToolHints,
 }
 
 /// The shape of a function's result.
@@ -90,6 +93,9 @@ pub struct Answer {
     pub text: String,
     /// Whether this answer reports a failure.
     pub is_error: bool,
+    /// Capabilities the guest was refused during the call, each naming the
+    /// config key that grants it.
+    pub denials: Vec<String>,
 }
 
 impl Answer {
@@ -99,6 +105,7 @@ impl Answer {
             structured: None,
             text: text.into(),
             is_error: true,
+            denials: Vec::new(),
         }
     }
 }
@@ -146,6 +153,7 @@ fn success(structured: Option<Value>) -> Answer {
         structured,
         text,
         is_error: false,
+        denials: Vec::new(),
     }
 }
 

@@ -15,6 +15,7 @@ use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use super::executor::CallState;
 use crate::config::Limits;
+use crate::grants::Grants;
 
 /// How often running guests yield to the async runtime.
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -100,6 +101,7 @@ impl Sandbox {
 
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .and_then(|()| wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker))
             .map_err(|e| SandboxError::Engine(format!("{e:#}")))?;
 
         let ticker_stop = Arc::new(AtomicBool::new(false));
@@ -125,6 +127,7 @@ impl Sandbox {
         name: &str,
         bytes: &[u8],
         limits: Limits,
+        grants: Arc<Grants>,
     ) -> Result<Program, SandboxError> {
         let component =
             Component::new(&self.inner.engine, bytes).map_err(|e| SandboxError::Compile {
@@ -144,6 +147,7 @@ impl Sandbox {
             component,
             pre,
             limits,
+            grants,
             sandbox: self.inner.clone(),
         })
     }
@@ -168,6 +172,7 @@ pub struct Program {
     pub(crate) component: Component,
     pub(crate) pre: InstancePre<CallState>,
     pub(crate) limits: Limits,
+    pub(crate) grants: Arc<Grants>,
     pub(crate) sandbox: Arc<Inner>,
 }
 
@@ -185,5 +190,10 @@ impl Program {
     /// The budget of each call.
     pub fn limits(&self) -> Limits {
         self.limits
+    }
+
+    /// What each call may reach.
+    pub fn grants(&self) -> &Grants {
+        &self.grants
     }
 }

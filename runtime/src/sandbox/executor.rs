@@ -10,16 +10,20 @@ use tokio_util::sync::CancellationToken;
 use wasmtime::component::{ComponentExportIndex, ResourceTable, Val};
 use wasmtime::{Store, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use super::engine::Program;
 use super::error::CallError;
+use super::http::HttpPolicy;
 use super::limiter::CallLimiter;
 use super::stdio::{Capture, Captured};
-use super::wasi;
+use super::wasi::{self, Denials};
 
 /// The data of one call's store.
 pub(crate) struct CallState {
     wasi: WasiCtx,
+    http: WasiHttpCtx,
+    http_policy: HttpPolicy,
     table: ResourceTable,
     limiter: CallLimiter,
 }
@@ -29,6 +33,16 @@ impl WasiView for CallState {
         WasiCtxView {
             ctx: &mut self.wasi,
             table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for CallState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.http_policy,
         }
     }
 }
@@ -49,6 +63,9 @@ pub struct CallReport {
     pub peak_memory: u64,
     /// Wall-clock time from the start of instantiation to the end.
     pub duration: Duration,
+    /// Capabilities the guest tried to use without a grant, each saying
+    /// which config key would grant it.
+    pub denials: Vec<String>,
 }
 
 enum Failure {
@@ -76,8 +93,19 @@ impl Program {
         let started = Instant::now();
         let limits = self.limits;
         let (stdout, stderr) = (Capture::default(), Capture::default());
+        let denials = Denials::default();
+        let wasi = match wasi::context(&self.name, &self.grants, &stdout, &stderr, &denials) {
+            Ok(wasi) => wasi,
+            Err(message) => return CallReport::failed(CallError::Instantiate(message)),
+        };
         let state = CallState {
-            wasi: wasi::context(&stdout, &stderr),
+            wasi,
+            http: WasiHttpCtx::new(),
+            http_policy: HttpPolicy {
+                component: self.name.clone(),
+                grants: self.grants.clone(),
+                denials: denials.clone(),
+            },
             table: ResourceTable::new(),
             limiter: CallLimiter::new(limits.memory),
         };
@@ -125,6 +153,7 @@ impl Program {
             fuel_used: limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0)),
             peak_memory: store.data().limiter.peak() as u64,
             duration: started.elapsed(),
+            denials: denials.list(),
         }
     }
 
@@ -160,6 +189,7 @@ impl CallReport {
             fuel_used: 0,
             peak_memory: 0,
             duration: Duration::ZERO,
+            denials: Vec::new(),
         }
     }
 }

@@ -14,6 +14,7 @@
 mod engine;
 mod error;
 mod executor;
+mod http;
 mod limiter;
 mod stdio;
 mod wasi;

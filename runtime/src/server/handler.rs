@@ -11,6 +11,7 @@ use std::sync::Arc;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
     ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    ToolAnnotations,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -83,7 +84,7 @@ impl CorralServer {
             Ok(value) => tool.answer(value.as_ref()),
             Err(error) => Answer::error(error.to_string()),
         };
-        let answer = if answer.text.len() as u64 > self.shared.max_result_size {
+        let mut answer = if answer.text.len() as u64 > self.shared.max_result_size {
             Answer::error(format!(
                 "the result is too large to send: {} of text, and this server sends at most {} \
                  (call the tool with a smaller input, or raise server.max_result_size)",
@@ -95,6 +96,7 @@ impl CorralServer {
         } else {
             answer
         };
+        answer.denials = report.denials;
         let outcome = match (&report.outcome, answer.is_error) {
             (Err(e), _) => e.kind(),
             (Ok(_), true) => "tool_error",
@@ -121,6 +123,15 @@ fn describe(tool: &ToolSpec) -> Tool {
     if let Some(schema) = &tool.output_schema {
         t = t.with_raw_output_schema(schema.clone());
     }
+    let hints = tool.hints;
+    let mut annotations = ToolAnnotations::new()
+        .read_only(hints.read_only)
+        .destructive(hints.destructive)
+        .open_world(hints.open_world);
+    if let Some(idempotent) = hints.idempotent {
+        annotations = annotations.idempotent(idempotent);
+    }
+    t = t.with_annotations(annotations);
     t
 }
 
@@ -170,10 +181,18 @@ impl ServerHandler for CorralServer {
             ));
         };
         let answer = self.run(&tool, &request, &context).await;
+        // Denials explain an error, so they join its text; next to a
+        // success they are a note of their own.
+        let denials = answer.denials.join("\n");
+        let content = match (answer.denials.is_empty(), answer.is_error) {
+            (true, _) => vec![ContentBlock::text(answer.text)],
+            (false, true) => vec![ContentBlock::text(format!("{}\n{denials}", answer.text))],
+            (false, false) => vec![ContentBlock::text(answer.text), ContentBlock::text(denials)],
+        };
         let mut result = if answer.is_error {
-            CallToolResult::error(vec![ContentBlock::text(answer.text)])
+            CallToolResult::error(content)
         } else {
-            CallToolResult::success(vec![ContentBlock::text(answer.text)])
+            CallToolResult::success(content)
         };
         result.structured_content = answer.structured;
         Ok(result.into())
