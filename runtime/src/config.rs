@@ -137,6 +137,43 @@ fn fmt_line(line: Option<usize>) -> String {
     line.map(|l| format!(" line {l}")).unwrap_or_default()
 }
 
+impl ComponentConfig {
+    /// A component audited or served on its own, without a config file:
+    /// named after its file, default limits, nothing granted.
+    pub fn standalone(path: &Path) -> ComponentConfig {
+        let name: String = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let grants = Grants::default();
+        ComponentConfig {
+            name,
+            path: path.to_owned(),
+            path_line: None,
+            tool_prefix: String::new(),
+            limits: Limits::default(),
+            hints: RawHints::default()
+                .resolve(&grants, "")
+                .unwrap_or(ToolHints {
+                    read_only: true,
+                    destructive: false,
+                    idempotent: None,
+                    open_world: false,
+                }),
+            grants,
+        }
+    }
+}
+
 impl Config {
     /// Reads and validates the configuration file at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {

@@ -19,6 +19,8 @@
 
 pub mod server;
 
+pub mod audit;
+
 pub mod registry;
 
 pub mod wit_json;

@@ -1,6 +1,7 @@
 //! Command-line interface: one file per subcommand, each small, each
 //! delegating to the library.
 
+mod audit;
 mod serve;
 
 use std::io::IsTerminal;
@@ -35,6 +36,8 @@ enum LogFormat {
 enum Command {
     /// Serve the configured components as MCP tools (stdio).
     Serve(serve::ServeArgs),
+    /// Show, per component, its WIT imports, its grants and what it can reach.
+    Audit(audit::AuditArgs),
 }
 
 /// Sends logs to stderr: on stdio, stdout is the protocol.
@@ -55,5 +58,6 @@ pub fn init_logging(args: &LogArgs) {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => args.execute(),
+        Command::Audit(args) => args.execute(),
     }
 }

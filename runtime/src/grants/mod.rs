@@ -12,7 +12,7 @@ mod env;
 mod net;
 
 pub use dirs::{DirGrant, DirMode, RawDir};
-pub use env::EnvGrant;
+pub use env::{EnvGrant, EnvSource};
 pub use net::{NetGrant, NetRule};
 
 /// Everything one component was granted.
