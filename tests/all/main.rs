@@ -5,7 +5,9 @@
 
 mod support;
 
+mod audit;
 mod calls;
+mod capabilities;
 mod faults;
 mod protocol;
 mod startup;

@@ -64,6 +64,12 @@ impl Server {
 
     /// Starts `corral serve` on `config`, connecting in `mode`.
     pub async fn start_with(config: &str, mode: ClientLifecycleMode) -> Server {
+        Server::start_full(config, mode, &[]).await
+    }
+
+    /// Starts `corral serve` on `config` with extra environment variables
+    /// in the server's own environment.
+    pub async fn start_full(config: &str, mode: ClientLifecycleMode, env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("corral.toml");
         std::fs::write(&path, config).unwrap();
@@ -149,6 +155,17 @@ pub fn text(result: &CallToolResult) -> String {
         .and_then(|c| c.as_text())
         .map(|t| t.text.clone())
         .unwrap_or_default()
+}
+
+/// The text of every content block of a result, joined by newlines.
+pub fn all_text(result: &CallToolResult) -> String {
+    result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text())
+        .map(|t| t.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Asserts that `result` succeeded and returns its structured content.

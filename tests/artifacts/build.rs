@@ -19,8 +19,11 @@ const COMPONENTS: &[(&str, &str)] = &[
     ("calc", "calc"),
     ("code_analyzer", "code-analyzer"),
     ("text_tools", "text-tools"),
+    ("fs_tools", "fs-tools"),
+    ("http_fetch", "http-fetch"),
     ("faults", "faults"),
     ("type_echo", "type-echo"),
+    ("escapes", "escapes"),
 ];
 
 const TARGET: &str = "wasm32-wasip2";

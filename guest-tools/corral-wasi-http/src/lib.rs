@@ -69,7 +69,9 @@ impl Url {
             .chars()
             .find(|c| c.is_whitespace() || c.is_control() || matches!(c, '\\' | '"' | '<' | '>'))
         {
-            return Err(format!("the host in {url:?} contains an invalid character {bad:?}"));
+            return Err(format!(
+                "the host in {url:?} contains an invalid character {bad:?}"
+            ));
         }
         let path_and_query = match path.chars().next() {
             None => "/".to_string(),
