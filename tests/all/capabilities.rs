@@ -59,7 +59,11 @@ impl World {
         std::fs::create_dir_all(r.join("data/sub")).unwrap();
         std::fs::create_dir_all(r.join("out")).unwrap();
         std::fs::write(r.join("data/hello.txt"), "hello from data\n").unwrap();
-        std::fs::write(r.join("data/sub/notes.txt"), "first line\nthe needle is here\n").unwrap();
+        std::fs::write(
+            r.join("data/sub/notes.txt"),
+            "first line\nthe needle is here\n",
+        )
+        .unwrap();
         std::fs::write(r.join("secret.txt"), SECRET).unwrap();
         std::os::unix::fs::symlink(r.join("secret.txt"), r.join("data/link-to-secret")).unwrap();
         std::os::unix::fs::symlink(r, r.join("data/link-to-root")).unwrap();
@@ -94,7 +98,10 @@ network = {{ allow = ["127.0.0.1:{port}"] }}
         Server::start_full(
             config,
             ClientLifecycleMode::Initialize,
-            &[("CORRAL_TEST_TOKEN", TOKEN), ("CORRAL_TEST_HIDDEN", "never-seen")],
+            &[
+                ("CORRAL_TEST_TOKEN", TOKEN),
+                ("CORRAL_TEST_HIDDEN", "never-seen"),
+            ],
         )
         .await
     }
@@ -126,7 +133,13 @@ fn collect(dir: &Path, files: &mut Vec<(PathBuf, Vec<u8>)>) {
         } else if meta.is_file() {
             files.push((path.clone(), std::fs::read(&path).unwrap()));
         } else {
-            files.push((path.clone(), std::fs::read_link(&path).unwrap().into_os_string().into_encoded_bytes()));
+            files.push((
+                path.clone(),
+                std::fs::read_link(&path)
+                    .unwrap()
+                    .into_os_string()
+                    .into_encoded_bytes(),
+            ));
         }
     }
 }
@@ -142,14 +155,34 @@ fn denial(port: u16) -> String {
 async fn granted_directories_work_in_their_mode() {
     let world = World::new().await;
     let server = world.escapes().await;
-    let read = ok(&server.call("read_file", json!({"path": "/data/hello.txt"})).await);
+    let read = ok(&server
+        .call("read_file", json!({"path": "/data/hello.txt"}))
+        .await);
     assert_eq!(read, json!({"result": "hello from data\n"}));
     let listing = ok(&server.call("list_dir", json!({"path": "/data"})).await);
-    assert!(listing["result"].as_str().unwrap().contains("hello.txt"), "{listing}");
-    ok(&server.call("write_file", json!({"path": "/out/made.txt", "contents": "written"})).await);
-    assert_eq!(std::fs::read_to_string(world.path("out/made.txt")).unwrap(), "written");
-    ok(&server.call("rename", json!({"from": "/out/made.txt", "to": "/out/moved.txt"})).await);
-    ok(&server.call("remove_file", json!({"path": "/out/moved.txt"})).await);
+    assert!(
+        listing["result"].as_str().unwrap().contains("hello.txt"),
+        "{listing}"
+    );
+    ok(&server
+        .call(
+            "write_file",
+            json!({"path": "/out/made.txt", "contents": "written"}),
+        )
+        .await);
+    assert_eq!(
+        std::fs::read_to_string(world.path("out/made.txt")).unwrap(),
+        "written"
+    );
+    ok(&server
+        .call(
+            "rename",
+            json!({"from": "/out/made.txt", "to": "/out/moved.txt"}),
+        )
+        .await);
+    ok(&server
+        .call("remove_file", json!({"path": "/out/moved.txt"}))
+        .await);
     assert!(!world.path("out/moved.txt").exists());
 }
 
@@ -186,47 +219,114 @@ async fn every_filesystem_escape_is_refused_and_nothing_changes() {
         json!({"tool": "remove_file", "args": {"path": "/data/link-to-secret"}}),
     ];
     for case in &writes {
-        let result = server.call(case["tool"].as_str().unwrap(), case["args"].clone()).await;
+        let result = server
+            .call(case["tool"].as_str().unwrap(), case["args"].clone())
+            .await;
         error(&result);
     }
-    assert_eq!(world.snapshot(), before, "files outside the grants and in read-only grants are unchanged");
+    assert_eq!(
+        world.snapshot(),
+        before,
+        "files outside the grants and in read-only grants are unchanged"
+    );
 }
 
 #[tokio::test]
 async fn only_granted_environment_variables_and_no_arguments_reach_the_guest() {
     let world = World::new().await;
     let server = world.escapes().await;
-    assert_eq!(ok(&server.call("read_env", json!({"name": "GREETING"})).await), json!({"result": "hello"}));
-    assert_eq!(ok(&server.call("read_env", json!({"name": "CORRAL_TEST_TOKEN"})).await), json!({"result": TOKEN}));
+    assert_eq!(
+        ok(&server.call("read_env", json!({"name": "GREETING"})).await),
+        json!({"result": "hello"})
+    );
+    assert_eq!(
+        ok(&server
+            .call("read_env", json!({"name": "CORRAL_TEST_TOKEN"}))
+            .await),
+        json!({"result": TOKEN})
+    );
     for hidden in ["CORRAL_TEST_HIDDEN", "PATH", "HOME", "RUST_LOG"] {
-        assert_eq!(ok(&server.call("read_env", json!({"name": hidden})).await), json!({"result": null}), "{hidden}");
+        assert_eq!(
+            ok(&server.call("read_env", json!({"name": hidden})).await),
+            json!({"result": null}),
+            "{hidden}"
+        );
     }
     let all = ok(&server.call("list_env", json!({})).await);
-    let mut names: Vec<&str> = all["result"].as_array().unwrap().iter().map(|p| p[0].as_str().unwrap()).collect();
+    let mut names: Vec<&str> = all["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p[0].as_str().unwrap())
+        .collect();
     names.sort();
     assert_eq!(names, ["CORRAL_TEST_TOKEN", "GREETING"]);
-    assert_eq!(ok(&server.call("list_args", json!({})).await), json!({"result": []}));
-    assert!(!server.stderr().contains(TOKEN), "the token is never logged");
+    assert_eq!(
+        ok(&server.call("list_args", json!({})).await),
+        json!({"result": []})
+    );
+    assert!(
+        !server.stderr().contains(TOKEN),
+        "the token is never logged"
+    );
 }
 
 #[tokio::test]
 async fn sockets_reach_granted_ports_only() {
     let world = World::new().await;
     let server = world.escapes().await;
-    let reply = ok(&server.call("tcp_connect", json!({"address": format!("127.0.0.1:{}", world.granted.port)})).await);
-    assert!(reply["result"].as_str().unwrap().contains("pong"), "{reply}");
+    let reply = ok(&server
+        .call(
+            "tcp_connect",
+            json!({"address": format!("127.0.0.1:{}", world.granted.port)}),
+        )
+        .await);
+    assert!(
+        reply["result"].as_str().unwrap().contains("pong"),
+        "{reply}"
+    );
 
-    let refused = server.call("tcp_connect", json!({"address": format!("127.0.0.1:{}", world.ungranted.port)})).await;
+    let refused = server
+        .call(
+            "tcp_connect",
+            json!({"address": format!("127.0.0.1:{}", world.ungranted.port)}),
+        )
+        .await;
     assert_eq!(refused.is_error, Some(true));
-    assert!(all_text(&refused).contains(&denial(world.ungranted.port)), "{}", all_text(&refused));
-    let udp = server.call("udp_send", json!({"address": format!("127.0.0.1:{}", world.ungranted.port)})).await;
-    assert!(all_text(&udp).contains(&denial(world.ungranted.port)), "{}", all_text(&udp));
+    assert!(
+        all_text(&refused).contains(&denial(world.ungranted.port)),
+        "{}",
+        all_text(&refused)
+    );
+    let udp = server
+        .call(
+            "udp_send",
+            json!({"address": format!("127.0.0.1:{}", world.ungranted.port)}),
+        )
+        .await;
+    assert!(
+        all_text(&udp).contains(&denial(world.ungranted.port)),
+        "{}",
+        all_text(&udp)
+    );
     let lookup = server.call("resolve", json!({"host": "localhost"})).await;
-    assert_eq!(lookup.is_error, Some(true), "no host name is granted, so no name lookup: {}", all_text(&lookup));
+    assert_eq!(
+        lookup.is_error,
+        Some(true),
+        "no host name is granted, so no name lookup: {}",
+        all_text(&lookup)
+    );
 
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(world.ungranted.connections.load(Ordering::SeqCst), 0, "the ungranted port saw no connection");
-    assert!(server.stderr().contains("capability denied"), "denials are logged");
+    assert_eq!(
+        world.ungranted.connections.load(Ordering::SeqCst),
+        0,
+        "the ungranted port saw no connection"
+    );
+    assert!(
+        server.stderr().contains("capability denied"),
+        "denials are logged"
+    );
 }
 
 #[tokio::test]
@@ -239,9 +339,19 @@ async fn http_reaches_granted_hosts_only() {
     let ungranted = format!("http://127.0.0.1:{}/", world.ungranted.port);
     let refused = server.call("http_get", json!({"url": ungranted})).await;
     assert_eq!(refused.is_error, Some(true));
-    assert!(all_text(&refused).contains(&denial(world.ungranted.port)), "{}", all_text(&refused));
-    let elsewhere = server.call("http_get", json!({"url": "http://example.com/"})).await;
-    assert!(all_text(&elsewhere).contains("network access to example.com:80 denied"), "{}", all_text(&elsewhere));
+    assert!(
+        all_text(&refused).contains(&denial(world.ungranted.port)),
+        "{}",
+        all_text(&refused)
+    );
+    let elsewhere = server
+        .call("http_get", json!({"url": "http://example.com/"}))
+        .await;
+    assert!(
+        all_text(&elsewhere).contains("network access to example.com:80 denied"),
+        "{}",
+        all_text(&elsewhere)
+    );
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(world.ungranted.connections.load(Ordering::SeqCst), 0);
 }
@@ -249,11 +359,26 @@ async fn http_reaches_granted_hosts_only() {
 #[tokio::test]
 async fn a_component_with_no_grants_reaches_nothing() {
     let world = World::new().await;
-    let config = format!("[components.escapes]\npath = \"{}\"\n", corral_test_artifacts::escapes().display());
+    let config = format!(
+        "[components.escapes]\npath = \"{}\"\n",
+        corral_test_artifacts::escapes().display()
+    );
     let server = world.serve(&config).await;
-    error(&server.call("read_file", json!({"path": "/data/hello.txt"})).await);
-    assert_eq!(ok(&server.call("list_env", json!({})).await), json!({"result": []}));
-    let refused = server.call("tcp_connect", json!({"address": format!("127.0.0.1:{}", world.granted.port)})).await;
+    error(
+        &server
+            .call("read_file", json!({"path": "/data/hello.txt"}))
+            .await,
+    );
+    assert_eq!(
+        ok(&server.call("list_env", json!({})).await),
+        json!({"result": []})
+    );
+    let refused = server
+        .call(
+            "tcp_connect",
+            json!({"address": format!("127.0.0.1:{}", world.granted.port)}),
+        )
+        .await;
     assert_eq!(refused.is_error, Some(true));
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(world.granted.connections.load(Ordering::SeqCst), 0);
@@ -282,16 +407,43 @@ network = {{ allow = ["127.0.0.1:{port}"] }}
     );
     let server = world.serve(&config).await;
     let listing = ok(&server.call("list_files", json!({"path": "/data"})).await);
-    let names: Vec<&str> = listing["result"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
-    assert!(names.contains(&"hello.txt") && names.contains(&"sub"), "{listing}");
-    let hits = ok(&server.call("search", json!({"path": "/data", "needle": "needle"})).await);
+    let names: Vec<&str> = listing["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"hello.txt") && names.contains(&"sub"),
+        "{listing}"
+    );
+    let hits = ok(&server
+        .call("search", json!({"path": "/data", "needle": "needle"}))
+        .await);
     assert_eq!(hits["result"][0]["line"], 2, "{hits}");
-    ok(&server.call("write_file", json!({"path": "/out/report.txt", "contents": "done"})).await);
-    assert_eq!(std::fs::read_to_string(world.path("out/report.txt")).unwrap(), "done");
-    error(&server.call("write_file", json!({"path": "/data/report.txt", "contents": "done"})).await);
+    ok(&server
+        .call(
+            "write_file",
+            json!({"path": "/out/report.txt", "contents": "done"}),
+        )
+        .await);
+    assert_eq!(
+        std::fs::read_to_string(world.path("out/report.txt")).unwrap(),
+        "done"
+    );
+    error(
+        &server
+            .call(
+                "write_file",
+                json!({"path": "/data/report.txt", "contents": "done"}),
+            )
+            .await,
+    );
 
     let url = format!("http://127.0.0.1:{}/", world.granted.port);
-    let fetched = ok(&server.call("fetch_external_data", json!({"url": url})).await);
+    let fetched = ok(&server
+        .call("fetch_external_data", json!({"url": url}))
+        .await);
     assert_eq!(fetched["status"], 200, "{fetched}");
     assert_eq!(fetched["body"], "pong");
 
@@ -300,8 +452,18 @@ network = {{ allow = ["127.0.0.1:{port}"] }}
         let tool = tools.iter().find(|t| t.name == name).unwrap();
         serde_json::to_value(tool.annotations.clone().unwrap()).unwrap()
     };
-    assert_eq!(hints("list_files")["destructiveHint"], Value::Bool(true), "a rw dir is granted");
+    assert_eq!(
+        hints("list_files")["destructiveHint"],
+        Value::Bool(true),
+        "a rw dir is granted"
+    );
     assert_eq!(hints("list_files")["readOnlyHint"], Value::Bool(false));
-    assert_eq!(hints("fetch_external_data")["openWorldHint"], Value::Bool(true));
-    assert_eq!(hints("fetch_external_data")["destructiveHint"], Value::Bool(false));
+    assert_eq!(
+        hints("fetch_external_data")["openWorldHint"],
+        Value::Bool(true)
+    );
+    assert_eq!(
+        hints("fetch_external_data")["destructiveHint"],
+        Value::Bool(false)
+    );
 }

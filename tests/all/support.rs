@@ -69,7 +69,11 @@ impl Server {
 
     /// Starts `corral serve` on `config` with extra environment variables
     /// in the server's own environment.
-    pub async fn start_full(config: &str, mode: ClientLifecycleMode, env: &[(&str, &str)]) -> Server {
+    pub async fn start_full(
+        config: &str,
+        mode: ClientLifecycleMode,
+        env: &[(&str, &str)],
+    ) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("corral.toml");
         std::fs::write(&path, config).unwrap();
@@ -78,7 +82,8 @@ impl Server {
             .arg("serve")
             .arg("--config")
             .arg(&path)
-            .env("RUST_LOG", "info");
+            .env("RUST_LOG", "info")
+            .envs(env.iter().copied());
         let (transport, stderr) = TokioChildProcess::builder(command)
             .stderr(Stdio::piped())
             .spawn()
