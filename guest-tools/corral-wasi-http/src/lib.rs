@@ -73,6 +73,7 @@ impl Url {
                 "the host in {url:?} contains an invalid character {bad:?}"
             ));
         }
+        check_port(authority).map_err(|problem| format!("{url:?} has {problem}"))?;
         let path_and_query = match path.chars().next() {
             None => "/".to_string(),
             Some('?') => format!("/{}", percent_encode(path)),
@@ -118,6 +119,22 @@ impl fmt::Display for Url {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let scheme = if self.https { "https" } else { "http" };
         write!(f, "{scheme}://{}{}", self.authority, self.path_and_query)
+    }
+}
+
+/// Checks the port of `host:port` or `[v6]:port`, if there is one.
+fn check_port(authority: &str) -> Result<(), String> {
+    let after_host = match authority.rfind(']') {
+        Some(end) => &authority[end + 1..],
+        None => authority,
+    };
+    let Some((_, port)) = after_host.rsplit_once(':') else {
+        return Ok(());
+    };
+    match port.parse::<u16>() {
+        Ok(1..) => Ok(()),
+        _ if port.is_empty() => Err("an empty port after ':'".to_string()),
+        _ => Err(format!("an invalid port {port:?} (use 1 to 65535)")),
     }
 }
 
@@ -271,9 +288,11 @@ pub fn describe(error: &ErrorCode) -> String {
         ErrorCode::HttpRequestDenied => {
             Some("the host does not allow this component to make this request")
         }
-        ErrorCode::DnsTimeout | ErrorCode::DnsError(_) => {
-            Some("the host name could not be resolved")
+        ErrorCode::DnsError(payload) => {
+            let detail = payload.rcode.as_deref().unwrap_or("no details");
+            return format!("the host name could not be resolved (DnsError: {detail})");
         }
+        ErrorCode::DnsTimeout => Some("the host name could not be resolved"),
         ErrorCode::DestinationNotFound => Some("the server was not found"),
         ErrorCode::DestinationUnavailable | ErrorCode::ConnectionRefused => {
             Some("the server refused the connection")
@@ -340,6 +359,10 @@ mod tests {
             "https:///path",
             "https://user:pw@example.com/",
             "http://exa mple.com/",
+            "http://127.0.0.1:99999/",
+            "http://127.0.0.1:0/",
+            "http://example.com:/",
+            "http://[::1]:x/",
         ] {
             assert!(Url::parse(bad).is_err(), "{bad}");
         }

@@ -102,6 +102,13 @@ impl Guest for Escapes {
                 Ok(0) => break,
                 Ok(n) => reply.extend_from_slice(&buffer[..n]),
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) if is_timeout(&err) && !reply.is_empty() => break,
+                Err(err) if is_timeout(&err) => {
+                    return Err(failed(format!(
+                        "no reply from {address} within {} seconds",
+                        NET_TIMEOUT.as_secs()
+                    ))(err));
+                }
                 Err(err) => return Err(failed(format!("cannot read from {address}"))(err)),
             }
         }
@@ -139,6 +146,14 @@ impl Guest for Escapes {
         let response = corral_wasi_http::get(&url, HTTP_BODY_LIMIT)?;
         Ok(format!("{}\n{}", response.status, response.text()))
     }
+}
+
+/// A read timeout: wasm32-wasip2 reports it as `WouldBlock`.
+fn is_timeout(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
 }
 
 /// The first address `address` stands for, resolving a host name if needed.
