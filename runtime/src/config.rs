@@ -55,6 +55,34 @@ pub struct ServerSettings {
     /// The largest result (in bytes of text) sent back; larger results
     /// become an error answer instead of flooding the client.
     pub max_result_size: u64,
+    /// The streamable HTTP transport (`[server.http]`, `[server.auth]`).
+    pub http: HttpSettings,
+}
+
+/// `[server.http]` and `[server.auth]`.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Serve HTTP on this address instead of stdio.
+    pub listen: Option<std::net::SocketAddr>,
+    /// Accepted `Host` header values, besides the loopback names.
+    pub allowed_hosts: Vec<String>,
+    /// Accepted `Origin` values (e.g. `https://app.example.com:443`);
+    /// empty means loopback origins only.
+    pub allowed_origins: Vec<String>,
+    /// The largest request body.
+    pub max_body_size: u64,
+    /// Requests served at once; more get 503.
+    pub max_concurrent_requests: u32,
+    /// The longest time a request may take to get its response headers.
+    pub request_timeout: Duration,
+    /// Serve a non-loopback address without authentication.
+    pub allow_unauthenticated: bool,
+    /// A file of bearer tokens (see README).
+    pub tokens_file: Option<PathBuf>,
+    /// An environment variable holding comma-separated bearer tokens.
+    pub tokens_env: Option<String>,
+    /// Authorization servers advertised in the protected-resource metadata.
+    pub authorization_servers: Vec<String>,
 }
 
 /// One `[components.NAME]` table.
@@ -279,6 +307,30 @@ impl Config {
                     .server
                     .max_result_size
                     .map_or(DEFAULT_MAX_RESULT_SIZE, |m| m.0),
+                http: HttpSettings {
+                    listen: raw.server.http.listen,
+                    allowed_hosts: raw.server.http.allowed_hosts,
+                    allowed_origins: raw.server.http.allowed_origins,
+                    max_body_size: raw
+                        .server
+                        .http
+                        .max_body_size
+                        .map_or(4 * 1024 * 1024, |m| m.0),
+                    max_concurrent_requests: raw
+                        .server
+                        .http
+                        .max_concurrent_requests
+                        .map_or(256, |n| n.0),
+                    request_timeout: raw
+                        .server
+                        .http
+                        .request_timeout
+                        .map_or(Duration::from_secs(120), |t| t.0),
+                    allow_unauthenticated: raw.server.http.allow_unauthenticated,
+                    tokens_file: raw.server.auth.tokens_file.map(|f| base.join(f)),
+                    tokens_env: raw.server.auth.tokens_env,
+                    authorization_servers: raw.server.auth.authorization_servers,
+                },
             },
             components,
         })
@@ -343,6 +395,34 @@ struct RawServer {
     instructions: Option<String>,
     max_concurrent_calls: Option<Positive<u32>>,
     max_result_size: Option<MemorySize>,
+    #[serde(default)]
+    http: RawHttp,
+    #[serde(default)]
+    auth: RawAuth,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawHttp {
+    listen: Option<std::net::SocketAddr>,
+    #[serde(default)]
+    allowed_hosts: Vec<String>,
+    #[serde(default)]
+    allowed_origins: Vec<String>,
+    max_body_size: Option<MemorySize>,
+    max_concurrent_requests: Option<Positive<u32>>,
+    request_timeout: Option<Timeout>,
+    #[serde(default)]
+    allow_unauthenticated: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAuth {
+    tokens_file: Option<PathBuf>,
+    tokens_env: Option<String>,
+    #[serde(default)]
+    authorization_servers: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]

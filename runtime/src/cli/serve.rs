@@ -1,12 +1,19 @@
-//! `corral serve`: load the config, compile the components, serve MCP.
+//! `corral serve`: load the config, compile the components, serve MCP over
+//! stdio (the default) or streamable HTTP.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 use corral::config::Config;
 use corral::registry::Registry;
 use corral::sandbox::{Sandbox, SandboxSettings};
-use corral::server::{CorralServer, serve_stdio};
+use corral::server::{CorralServer, serve_http, serve_stdio};
+use tokio_util::sync::CancellationToken;
+
+/// How long in-flight HTTP requests may take to finish after SIGTERM/SIGINT.
+const GRACE: Duration = Duration::from_secs(30);
 
 /// Arguments of `corral serve`.
 #[derive(Debug, clap::Args)]
@@ -14,12 +21,25 @@ pub struct ServeArgs {
     /// The configuration file.
     #[arg(long, short, default_value = "corral.toml", env = "CORRAL_CONFIG")]
     config: PathBuf,
+    /// Serve streamable HTTP at http://ADDR/mcp instead of stdio
+    /// (overrides server.http.listen).
+    #[arg(long, value_name = "ADDR", env = "CORRAL_HTTP")]
+    http: Option<SocketAddr>,
+    /// Allow serving a non-loopback address without authentication
+    /// (for a trusted proxy that authenticates in front of corral).
+    #[arg(long, env = "CORRAL_ALLOW_UNAUTHENTICATED")]
+    allow_unauthenticated: bool,
 }
 
 impl ServeArgs {
-    /// Loads everything, then serves until the client hangs up.
+    /// Loads everything, then serves until the client hangs up (stdio) or a
+    /// shutdown signal arrives (HTTP).
     pub fn execute(self) -> anyhow::Result<()> {
-        let config = Config::load(&self.config)?;
+        let mut config = Config::load(&self.config)?;
+        if self.http.is_some() {
+            config.server.http.listen = self.http;
+        }
+        config.server.http.allow_unauthenticated |= self.allow_unauthenticated;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -27,12 +47,7 @@ impl ServeArgs {
         runtime.block_on(async {
             let sandbox = Sandbox::new(SandboxSettings {
                 max_concurrent_calls: config.server.max_concurrent_calls,
-                max_memory: config
-                    .components
-                    .iter()
-                    .map(|c| c.limits.memory)
-                    .max()
-                    .unwrap_or(0),
+                max_memory: config.components.iter().map(|c| c.limits.memory).max().unwrap_or(0),
             })?;
             let started = std::time::Instant::now();
             let registry = Registry::load(&config, &sandbox)?;
@@ -43,8 +58,44 @@ impl ServeArgs {
                 "loaded"
             );
             let server = CorralServer::new(registry, &config.server);
-            serve_stdio(server).await?;
+            match config.server.http.listen {
+                None => serve_stdio(server).await?,
+                Some(addr) => {
+                    let shutdown = CancellationToken::new();
+                    tokio::spawn(cancel_on_signal(shutdown.clone()));
+                    let serving = serve_http(server, &config.server.http, addr, shutdown.clone());
+                    tokio::pin!(serving);
+                    tokio::select! {
+                        result = &mut serving => result?,
+                        () = shutdown.cancelled() => {
+                            match tokio::time::timeout(GRACE, serving).await {
+                                Ok(result) => result?,
+                                Err(_) => tracing::warn!("in-flight requests did not finish within {GRACE:?}; exiting"),
+                            }
+                        }
+                    }
+                    tracing::info!("shut down");
+                }
+            }
             Ok(())
         })
     }
+}
+
+/// Cancels `token` on SIGINT or SIGTERM.
+async fn cancel_on_signal(token: CancellationToken) {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown signal received: finishing in-flight requests");
+    token.cancel();
 }

@@ -20,6 +20,8 @@ use crate::config::ServerSettings;
 use crate::registry::{Answer, Registry, ToolSpec};
 use crate::sandbox::Captured;
 
+use super::{Metrics, Principal};
+
 /// The MCP server over one registry; cheap to clone (one per session).
 #[derive(Clone)]
 pub struct CorralServer {
@@ -28,6 +30,7 @@ pub struct CorralServer {
 
 struct Shared {
     registry: Registry,
+    metrics: Metrics,
     max_result_size: u64,
     info: ServerConfig,
     tools: Vec<Tool>,
@@ -48,11 +51,17 @@ impl CorralServer {
         CorralServer {
             shared: Arc::new(Shared {
                 registry,
+                metrics: Metrics::default(),
                 max_result_size: settings.max_result_size,
                 info,
                 tools,
             }),
         }
+    }
+
+    /// The call metrics of this server.
+    pub fn metrics(&self) -> &Metrics {
+        &self.shared.metrics
     }
 
     /// Runs one call of `tool` and renders its answer.
@@ -66,6 +75,9 @@ impl CorralServer {
             Ok(args) => args,
             Err(errors) => {
                 tracing::info!(tool = %tool.name, outcome = "invalid_arguments", "refused a call before running it");
+                self.shared
+                    .metrics
+                    .record(&tool.name, "invalid_arguments", 0.0, 0, 0);
                 let list: Vec<String> = errors.iter().map(|e| format!("- {e}")).collect();
                 return Answer::error(format!(
                     "invalid arguments for tool {:?} (nothing was run):\n{}\nSee the tool's inputSchema for the expected shape.",
@@ -96,12 +108,20 @@ impl CorralServer {
         } else {
             answer
         };
-        answer.denials = report.denials;
         let outcome = match (&report.outcome, answer.is_error) {
+            (_, _) if !report.denials.is_empty() => "denied",
             (Err(e), _) => e.kind(),
             (Ok(_), true) => "tool_error",
             (Ok(_), false) => "ok",
         };
+        answer.denials = report.denials;
+        self.shared.metrics.record(
+            &tool.name,
+            outcome,
+            report.duration.as_secs_f64(),
+            report.fuel_used,
+            report.peak_memory,
+        );
         tracing::info!(
             tool = %tool.name,
             outcome,
@@ -135,6 +155,17 @@ fn describe(tool: &ToolSpec) -> Tool {
     t
 }
 
+/// Who sent the request: over HTTP, what the bearer token allows; over
+/// stdio, everything.
+fn principal(context: &RequestContext<RoleServer>) -> Principal {
+    context
+        .extensions
+        .get::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Principal>())
+        .cloned()
+        .unwrap_or_default()
+}
+
 fn log_output(tool: &str, stream: &str, captured: &Captured) {
     if captured.text.is_empty() {
         return;
@@ -157,9 +188,17 @@ impl ServerHandler for CorralServer {
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(self.shared.tools.clone()))
+        let principal = principal(&context);
+        let tools = self
+            .shared
+            .tools
+            .iter()
+            .filter(|t| principal.allows(&t.name))
+            .cloned()
+            .collect();
+        Ok(ListToolsResult::with_all_items(tools))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
@@ -171,7 +210,14 @@ impl ServerHandler for CorralServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let Some(tool) = self.shared.registry.get(&request.name).cloned() else {
+        let visible = principal(&context).allows(&request.name);
+        let Some(tool) = self
+            .shared
+            .registry
+            .get(&request.name)
+            .filter(|_| visible)
+            .cloned()
+        else {
             return Err(ErrorData::invalid_params(
                 format!(
                     "unknown tool {:?}: tools/list names the tools this server offers",

@@ -1,10 +1,18 @@
 //! The MCP side: the protocol handler and the transports that carry it.
 //!
 //! The handler turns `tools/list` and `tools/call` into registry lookups and
-//! sandbox calls; the transports (stdio here) only move JSON-RPC messages.
+//! sandbox calls; the transports (stdio, streamable HTTP) only move
+//! JSON-RPC messages, and HTTP adds what operators need (auth, limits,
+//! health, metrics).
 
+mod auth;
 mod handler;
+mod http;
+mod metrics;
 mod stdio;
 
+pub use auth::Principal;
 pub use handler::CorralServer;
+pub use http::{HttpError, router, serve_http};
+pub use metrics::Metrics;
 pub use stdio::serve_stdio;

@@ -43,6 +43,8 @@ impl Guest for Escapes {
         Ok(path)
     }
 
+    /// `from` is a WIT keyword, so the WIT spells the parameter `%from`; its
+    /// name in the component (and in the tool's JSON arguments) is "from".
     fn rename(from: String, to: String) -> Result<String, String> {
         fs::rename(&from, &to).map_err(failed(format!("cannot rename {from} to {to}")))?;
         Ok(format!("{from} -> {to}"))
