@@ -9,6 +9,7 @@ mod audit;
 mod calls;
 mod capabilities;
 mod faults;
+mod http;
 mod protocol;
 mod startup;
 mod tools_list;

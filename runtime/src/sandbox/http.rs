@@ -38,9 +38,23 @@ impl WasiHttpHooks for HttpPolicy {
         let uri = request.uri();
         let host = uri.host().unwrap_or_default().to_owned();
         let https = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
-        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-        if !self.grants.net.allows_http(&host, port) {
-            let target = if host.contains(':') {
+        let authority = uri.authority().map_or("", |a| a.as_str());
+        let port_text = authority
+            .rsplit_once(':')
+            .map(|(_, p)| p)
+            .filter(|p| !p.ends_with(']'));
+        // An unparsable port is refused, never silently taken as the default.
+        let port = match (port_text, uri.port_u16()) {
+            (_, Some(port)) => Some(port),
+            (None, None) => Some(if https { 443 } else { 80 }),
+            (Some(_), None) => None,
+        };
+        if !port.is_some_and(|port| self.grants.net.allows_http(&host, port)) {
+            let port = port.map_or_else(
+                || port_text.unwrap_or_default().to_owned(),
+                |p| p.to_string(),
+            );
+            let target = if host.contains(':') && !host.starts_with('[') {
                 format!("[{host}]:{port}")
             } else {
                 format!("{host}:{port}")

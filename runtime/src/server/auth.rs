@@ -32,6 +32,9 @@ impl Principal {
     }
 }
 
+/// A configured token and the tools it may use (`None`: every tool).
+pub type TokenEntry = (String, Option<HashSet<String>>);
+
 struct Token {
     digest: [u8; 32],
     principal: Principal,
@@ -47,10 +50,7 @@ impl TokenAuth {
     /// Parses a tokens file: one token per line, optionally followed by
     /// whitespace and a comma-separated list of tool names; `#` starts a
     /// comment line.
-    pub fn parse_file(
-        text: &str,
-        source: &Path,
-    ) -> Result<Vec<(String, Option<HashSet<String>>)>, String> {
+    pub fn parse_file(text: &str, source: &Path) -> Result<Vec<TokenEntry>, String> {
         let mut tokens = Vec::new();
         for (i, line) in text.lines().enumerate() {
             let line = line.trim();
@@ -75,7 +75,7 @@ impl TokenAuth {
     }
 
     /// Builds the checker; `metadata_url` is advertised in 401 answers.
-    pub fn new(tokens: Vec<(String, Option<HashSet<String>>)>, metadata_url: String) -> TokenAuth {
+    pub fn new(tokens: Vec<TokenEntry>, metadata_url: String) -> TokenAuth {
         TokenAuth {
             tokens: tokens
                 .into_iter()

@@ -7,7 +7,6 @@
 //! protected-resource metadata. Safe by default: loopback only unless
 //! authentication is configured or explicitly waived.
 
-use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -23,7 +22,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use super::CorralServer;
-use super::auth::{TokenAuth, require_token};
+use super::auth::{TokenAuth, TokenEntry, require_token};
 use crate::config::HttpSettings;
 
 /// Why the HTTP transport could not start or stopped.
@@ -170,9 +169,7 @@ async fn limit_requests(
     }
 }
 
-fn load_tokens(
-    settings: &HttpSettings,
-) -> Result<Vec<(String, Option<HashSet<String>>)>, HttpError> {
+fn load_tokens(settings: &HttpSettings) -> Result<Vec<TokenEntry>, HttpError> {
     let mut tokens = Vec::new();
     if let Some(path) = &settings.tokens_file {
         let text = std::fs::read_to_string(path)
