@@ -57,6 +57,10 @@ pub struct ServerSettings {
     pub max_result_size: u64,
     /// The streamable HTTP transport (`[server.http]`, `[server.auth]`).
     pub http: HttpSettings,
+    /// Where compiled components are cached (`None`: no cache).
+    pub cache_dir: Option<PathBuf>,
+    /// How long a call waits for a free slot before it is refused as busy.
+    pub queue_timeout: Duration,
 }
 
 /// `[server.http]` and `[server.auth]`.
@@ -331,6 +335,15 @@ impl Config {
                     tokens_env: raw.server.auth.tokens_env,
                     authorization_servers: raw.server.auth.authorization_servers,
                 },
+                cache_dir: match (raw.server.cache, raw.server.cache_dir) {
+                    (false, _) => None,
+                    (true, Some(dir)) => Some(base.join(dir)),
+                    (true, None) => default_cache_dir(),
+                },
+                queue_timeout: raw
+                    .server
+                    .queue_timeout
+                    .map_or(Duration::from_secs(30), |t| t.0),
             },
             components,
         })
@@ -388,13 +401,47 @@ struct RawConfig {
     components: BTreeMap<String, RawComponent>,
 }
 
-#[derive(Deserialize, Default)]
+fn yes() -> bool {
+    true
+}
+
+impl Default for RawServer {
+    fn default() -> RawServer {
+        RawServer {
+            name: None,
+            instructions: None,
+            max_concurrent_calls: None,
+            max_result_size: None,
+            cache_dir: None,
+            cache: true,
+            queue_timeout: None,
+            http: RawHttp::default(),
+            auth: RawAuth::default(),
+        }
+    }
+}
+
+/// Where compiled components are cached by default:
+/// `$XDG_CACHE_HOME/corral`, else `~/.cache/corral`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_CACHE_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
+        .map(|d| d.join("corral"))
+}
+
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawServer {
     name: Option<String>,
     instructions: Option<String>,
     max_concurrent_calls: Option<Positive<u32>>,
     max_result_size: Option<MemorySize>,
+    cache_dir: Option<PathBuf>,
+    #[serde(default = "yes")]
+    cache: bool,
+    queue_timeout: Option<Timeout>,
     #[serde(default)]
     http: RawHttp,
     #[serde(default)]

@@ -84,9 +84,8 @@ impl Client {
         }
     }
 
-    /// The command running this client's driver in `mode`, or a panic saying
-    /// how to install the client.
-    fn command(self, mode: &str) -> Command {
+    /// Panics, saying how to install it, when the client is missing.
+    fn ensure_installed(self) {
         let (interpreter, script, library) = self.files();
         for path in [&interpreter, &script, &library] {
             assert!(
@@ -95,6 +94,12 @@ impl Client {
                 path.display()
             );
         }
+    }
+
+    /// The command running this client's driver in `mode`.
+    fn command(self, mode: &str) -> Command {
+        self.ensure_installed();
+        let (interpreter, script, _) = self.files();
         let mut command = Command::new(interpreter);
         command.arg(script).args(["--mode", mode]);
         command
@@ -252,6 +257,7 @@ fn over_stdio(client: Client, mode: &str, protocol: Option<&str>) {
 
 /// Runs `client` over streamable HTTP against its own `corral serve --http`.
 fn over_http(client: Client, mode: &str, protocol: Option<&str>) {
+    client.ensure_installed();
     let server = HttpServer::start(&standard_config());
     check_client(
         client,

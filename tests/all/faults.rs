@@ -128,3 +128,31 @@ async fn guest_output_is_bounded_and_logged_under_the_tool_name() {
         stderr.len()
     );
 }
+
+#[tokio::test]
+async fn calls_beyond_the_slots_wait_then_get_server_busy() {
+    let config = standard_config()
+        .replace(
+            "name = \"corral-test\"",
+            "name = \"corral-test\"\nmax_concurrent_calls = 1\nqueue_timeout = \"300ms\"",
+        )
+        .replace(
+            "limits = { memory = \"32MiB\", fuel = 500_000_000, timeout = \"2s\" }",
+            "limits = { fuel = 18_000_000_000_000_000_000, timeout = \"3s\" }",
+        );
+    let server = Server::start(&config).await;
+    let spin = server.call("spin", json!({}));
+    let queued = async {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        server.call("add", json!({"a": 1, "b": 1})).await
+    };
+    let (spun, queued) = tokio::join!(spin, queued);
+    assert!(error(&spun).starts_with("deadline exceeded"));
+    let message = error(&queued);
+    assert!(
+        message.starts_with("server busy: all 1 call slots"),
+        "{message}"
+    );
+    assert!(message.contains("server.max_concurrent_calls"), "{message}");
+    still_serves(&server).await;
+}

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::bail;
 use clap::ValueEnum;
 use corral::audit::{audit_component, render_json, render_text};
-use corral::config::{ComponentConfig, Config, DEFAULT_MEMORY};
+use corral::config::{ComponentConfig, Config, DEFAULT_MEMORY, default_cache_dir};
 use corral::sandbox::{Sandbox, SandboxSettings};
 
 /// Arguments of `corral audit`.
@@ -30,9 +30,12 @@ enum Format {
 impl AuditArgs {
     /// Prints the audit to stdout.
     pub fn execute(self) -> anyhow::Result<()> {
-        let mut components: Vec<ComponentConfig> = match &self.config {
-            Some(path) => Config::load(path)?.components,
-            None => Vec::new(),
+        let (mut components, cache_dir) = match &self.config {
+            Some(path) => {
+                let config = Config::load(path)?;
+                (config.components, config.server.cache_dir)
+            }
+            None => (Vec::new(), default_cache_dir()),
         };
         components.extend(
             self.components
@@ -49,6 +52,8 @@ impl AuditArgs {
                 .map(|c| c.limits.memory)
                 .max()
                 .unwrap_or(DEFAULT_MEMORY),
+            cache_dir,
+            queue_timeout: std::time::Duration::from_secs(1),
         })?;
         let audits: Vec<_> = components
             .iter()

@@ -48,6 +48,8 @@ impl ServeArgs {
             let sandbox = Sandbox::new(SandboxSettings {
                 max_concurrent_calls: config.server.max_concurrent_calls,
                 max_memory: config.components.iter().map(|c| c.limits.memory).max().unwrap_or(0),
+                cache_dir: config.server.cache_dir.clone(),
+                queue_timeout: config.server.queue_timeout,
             })?;
             let started = std::time::Instant::now();
             let registry = Registry::load(&config, &sandbox)?;

@@ -13,6 +13,7 @@ use tokio::sync::Semaphore;
 use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
+use super::cache::{ArtifactCache, Origin};
 use super::executor::CallState;
 use crate::config::Limits;
 use crate::grants::Grants;
@@ -21,12 +22,16 @@ use crate::grants::Grants;
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(5);
 
 /// What the sandbox needs to size itself.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct SandboxSettings {
     /// Calls that may run at once; later calls wait for a free slot.
     pub max_concurrent_calls: u32,
     /// The largest memory limit of any component.
     pub max_memory: u64,
+    /// Where compiled components are cached; `None` compiles every time.
+    pub cache_dir: Option<std::path::PathBuf>,
+    /// How long a call waits for a free slot before it is refused as busy.
+    pub queue_timeout: Duration,
 }
 
 /// Failures to set up the sandbox or a component in it.
@@ -67,8 +72,11 @@ pub struct Sandbox {
 
 pub(crate) struct Inner {
     pub(crate) engine: Engine,
+    cache: Option<ArtifactCache>,
     linker: Linker<CallState>,
     pub(crate) permits: Semaphore,
+    pub(crate) slots: u32,
+    pub(crate) queue_timeout: Duration,
     ticker_stop: Arc<AtomicBool>,
 }
 
@@ -83,6 +91,7 @@ impl Sandbox {
     /// holding the WASI interfaces, and starts the epoch ticker.
     pub fn new(settings: SandboxSettings) -> Result<Sandbox, SandboxError> {
         let slots = settings.max_concurrent_calls.max(1);
+        let settings = &settings;
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(slots)
             .total_stacks(slots)
@@ -104,13 +113,23 @@ impl Sandbox {
             .and_then(|()| wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker))
             .map_err(|e| SandboxError::Engine(format!("{e:#}")))?;
 
+        let cache = settings.cache_dir.as_deref().and_then(|dir| match ArtifactCache::open(dir) {
+            Ok(cache) => Some(cache),
+            Err(e) => {
+                tracing::warn!(dir = %dir.display(), "compiling without a cache: cannot use the cache directory: {e}");
+                None
+            }
+        });
         let ticker_stop = Arc::new(AtomicBool::new(false));
         spawn_ticker(engine.clone(), ticker_stop.clone())?;
         Ok(Sandbox {
             inner: Arc::new(Inner {
                 engine,
+                cache,
                 linker,
                 permits: Semaphore::new(slots as usize),
+                slots,
+                queue_timeout: settings.queue_timeout,
                 ticker_stop,
             }),
         })
@@ -129,11 +148,17 @@ impl Sandbox {
         limits: Limits,
         grants: Arc<Grants>,
     ) -> Result<Program, SandboxError> {
-        let component =
-            Component::new(&self.inner.engine, bytes).map_err(|e| SandboxError::Compile {
-                component: name.to_owned(),
-                message: format!("{e:#}"),
-            })?;
+        let engine = &self.inner.engine;
+        let compile = || Component::new(engine, bytes);
+        let compiled = match &self.inner.cache {
+            Some(cache) => cache.get_or_compile(engine, bytes, compile),
+            None => compile().map(|c| (c, Origin::Compiled)),
+        };
+        let (component, origin) = compiled.map_err(|e| SandboxError::Compile {
+            component: name.to_owned(),
+            message: format!("{e:#}"),
+        })?;
+        tracing::debug!(component = name, ?origin, "component ready");
         let pre =
             self.inner
                 .linker

@@ -78,6 +78,18 @@ pub enum CallError {
         /// The end of what the guest wrote to stderr.
         stderr: String,
     },
+    /// Every call slot stayed taken for the whole queue timeout.
+    #[error(
+        "server busy: all {slots} call slots stayed taken for {} and this call was not run \
+         (retry later, or raise server.max_concurrent_calls)",
+        humantime::format_duration(*.waited)
+    )]
+    Busy {
+        /// Calls that may run at once.
+        slots: u32,
+        /// How long the call waited.
+        waited: Duration,
+    },
     /// The component could not be instantiated for this call.
     #[error("the tool could not be started: {0}")]
     Instantiate(String),
@@ -98,6 +110,7 @@ impl CallError {
             CallError::StackOverflow => "stack_overflow",
             CallError::Exit { .. } => "exit",
             CallError::Trap { .. } => "trap",
+            CallError::Busy { .. } => "busy",
             CallError::Instantiate(_) => "instantiate",
             CallError::Host(_) => "host",
         }

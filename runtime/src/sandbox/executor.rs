@@ -86,8 +86,16 @@ impl Program {
         has_result: bool,
         cancel: &CancellationToken,
     ) -> CallReport {
+        let queue =
+            tokio::time::timeout(self.sandbox.queue_timeout, self.sandbox.permits.acquire());
         let _permit = tokio::select! {
-            permit = self.sandbox.permits.acquire() => permit.ok(),
+            permit = queue => match permit {
+                Ok(permit) => permit.ok(),
+                Err(_) => return CallReport::failed(CallError::Busy {
+                    slots: self.sandbox.slots,
+                    waited: self.sandbox.queue_timeout,
+                }),
+            },
             () = cancel.cancelled() => return CallReport::failed(CallError::Cancelled),
         };
         let started = Instant::now();

@@ -11,6 +11,7 @@
 //! The executor knows nothing of MCP or JSON: it takes `Val`s and gives back
 //! `Val`s, or a [`CallError`] saying in plain words why the guest stopped.
 
+mod cache;
 mod engine;
 mod error;
 mod executor;
@@ -19,6 +20,7 @@ mod limiter;
 mod stdio;
 mod wasi;
 
+pub use cache::{ArtifactCache, Origin};
 pub use engine::{Program, Sandbox, SandboxError, SandboxSettings};
 pub use error::CallError;
 pub use executor::CallReport;
