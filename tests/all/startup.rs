@@ -80,3 +80,22 @@ fn missing_config_file_says_what_to_pass() {
         "{stderr}"
     );
 }
+
+#[test]
+fn check_validates_everything_and_prints_the_effective_config() {
+    let calc = corral_test_artifacts::calc().display().to_string();
+    let config = format!(
+        "[server]\nmax_concurrent_calls = 8\n\n[components.calc]\npath = \"{calc}\"\nlimits = {{ timeout = \"3s\" }}\n"
+    );
+    let (ok, stdout, stderr) = run_corral(&["check"], &config);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("max_concurrent_calls = 8"), "{stdout}");
+    assert!(stdout.contains("timeout = \"3s\""), "{stdout}");
+    assert!(stdout.contains("tools = [\"add\", \"divide\"]"), "{stdout}");
+    let bad = "[components.ghost]\npath = \"/nonexistent/ghost.wasm\"\n";
+    let (ok, _, stderr) = run_corral(&["check"], bad);
+    assert!(
+        !ok && stderr.contains("/nonexistent/ghost.wasm"),
+        "{stderr}"
+    );
+}

@@ -2,6 +2,7 @@
 //! delegating to the library.
 
 mod audit;
+mod check;
 mod serve;
 
 use std::io::IsTerminal;
@@ -38,6 +39,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Show, per component, its WIT imports, its grants and what it can reach.
     Audit(audit::AuditArgs),
+    /// Validate a configuration (components compile, grants exist) and print the effective settings.
+    Check(check::CheckArgs),
 }
 
 /// Sends logs to stderr: on stdio, stdout is the protocol.
@@ -59,5 +62,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => args.execute(),
         Command::Audit(args) => args.execute(),
+        Command::Check(args) => args.execute(),
     }
 }

@@ -114,8 +114,8 @@ def main() -> None:
         raise
     except BaseException as err:  # noqa: BLE001 - report every failure, including exception groups
         detail = repr(err)
-        if isinstance(err, BaseExceptionGroup):
-            detail += "".join(f"\n  {sub!r}" for sub in err.exceptions)
+        for sub in getattr(err, "exceptions", ()):  # an exception group: name each cause
+            detail += f"\n  {sub!r}"
         fail(f"failed: {detail}")
     print(json.dumps(output))
 

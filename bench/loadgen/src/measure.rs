@@ -1,0 +1,254 @@
+//! The measurements: sequential latency, throughput under concurrent
+//! callers, CPU used by the client and by the server, and memory.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use rmcp::{Peer, RoleClient};
+
+use crate::workload::Call;
+
+/// No single call may take longer than this; a call that does counts as an
+/// error ("timed out").
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// CPU time used so far by this process (all threads), and by the server.
+#[derive(Clone, Copy)]
+pub struct CpuClock {
+    at: Instant,
+    client: Duration,
+    server: Duration,
+}
+
+impl CpuClock {
+    pub fn now(server_pid: u32) -> CpuClock {
+        CpuClock {
+            at: Instant::now(),
+            client: own_cpu(),
+            server: process_cpu(server_pid),
+        }
+    }
+
+    /// Shares of the whole machine (all cores) used since `self`, by the
+    /// client and by the server, and the wall time.
+    pub fn since(&self, server_pid: u32) -> (f64, f64, Duration) {
+        let now = CpuClock::now(server_pid);
+        let wall = now.at - self.at;
+        let capacity = wall.as_secs_f64() * cores() as f64;
+        (
+            (now.client - self.client).as_secs_f64() / capacity,
+            (now.server - self.server).as_secs_f64() / capacity,
+            wall,
+        )
+    }
+}
+
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+fn own_cpu() -> Duration {
+    // SAFETY: getrusage only writes the struct it is given.
+    let usage = unsafe {
+        let mut usage = std::mem::zeroed::<libc::rusage>();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    time(usage.ru_utime) + time(usage.ru_stime)
+}
+
+/// User + system time of `pid` from /proc/PID/stat (zero once it is gone).
+fn process_cpu(pid: u32) -> Duration {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return Duration::ZERO;
+    };
+    // Fields after the command name, which is in parentheses and may hold
+    // spaces: state is field 3, utime 14, stime 15.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(vec![], |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    // SAFETY: sysconf has no preconditions.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    Duration::from_nanos((ticks(11) + ticks(12)) * 1_000_000_000 / per_second)
+}
+
+/// A line of /proc/PID/status (`VmRSS`, `VmHWM`) in MiB.
+pub fn memory_mib(pid: u32, field: &str) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Calls that failed, and how (a few distinct messages).
+#[derive(Default)]
+pub struct Errors {
+    count: AtomicU64,
+    messages: Mutex<Vec<String>>,
+}
+
+impl Errors {
+    fn record(&self, message: String) {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        let mut messages = self.messages.lock().unwrap();
+        if messages.len() < 5 && !messages.contains(&message) {
+            messages.push(message);
+        }
+    }
+
+    pub fn count(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    pub fn messages(&self) -> Vec<String> {
+        self.messages.lock().unwrap().clone()
+    }
+}
+
+/// Makes the `n`th call and checks its answer.
+async fn call_once(peer: &Peer<RoleClient>, call: Call, n: u64, python: &str) -> Result<(), String> {
+    let answer = tokio::time::timeout(CALL_TIMEOUT, peer.call_tool(call.params(n, python))).await;
+    match answer {
+        Err(_) => Err(format!("no answer within {} s", CALL_TIMEOUT.as_secs())),
+        Ok(Err(error)) => Err(format!("protocol error: {error}")),
+        Ok(Ok(result)) if result.is_error == Some(true) => Err(format!(
+            "isError answer: {}",
+            result
+                .content
+                .first()
+                .and_then(|c| c.as_text())
+                .map_or("", |t| t.text.as_str())
+        )),
+        Ok(Ok(result)) if !call.check(n, result.structured_content.as_ref()) => Err(format!(
+            "wrong answer: {:?}",
+            result.structured_content
+        )),
+        Ok(Ok(_)) => Ok(()),
+    }
+}
+
+/// What a sequential run measured.
+pub struct Latency {
+    pub p50: Duration,
+    pub p99: Duration,
+    pub client_share: f64,
+    pub server_share: f64,
+    pub errors: Errors,
+}
+
+/// `warmup` calls, then `calls` timed calls one after another.
+pub async fn latency(
+    peer: &Peer<RoleClient>,
+    server_pid: u32,
+    call: Call,
+    warmup: u64,
+    calls: u64,
+    python: &str,
+) -> Latency {
+    let errors = Errors::default();
+    for n in 0..warmup {
+        if let Err(e) = call_once(peer, call, n, python).await {
+            errors.record(e);
+        }
+    }
+    let clock = CpuClock::now(server_pid);
+    let mut times = Vec::with_capacity(calls as usize);
+    for n in 0..calls {
+        let started = Instant::now();
+        if let Err(e) = call_once(peer, call, n, python).await {
+            errors.record(e);
+        }
+        times.push(started.elapsed());
+    }
+    let (client_share, server_share, _) = clock.since(server_pid);
+    times.sort();
+    Latency {
+        p50: percentile(&times, 0.50),
+        p99: percentile(&times, 0.99),
+        client_share,
+        server_share,
+        errors,
+    }
+}
+
+fn percentile(sorted: &[Duration], q: f64) -> Duration {
+    let rank = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+/// What a throughput run measured.
+pub struct Throughput {
+    pub calls_per_second: f64,
+    pub client_share: f64,
+    pub server_share: f64,
+    /// Server CPU time per completed call.
+    pub server_cpu_per_call: Duration,
+    pub errors: Errors,
+    /// Calls still unanswered when the run ended (after a grace period).
+    pub stuck: usize,
+}
+
+/// Each peer calls in a loop, one call at a time; after `warmup`, the calls
+/// completed during `window` are counted.
+pub async fn throughput(
+    peers: Vec<Peer<RoleClient>>,
+    server_pid: u32,
+    call: Call,
+    warmup: Duration,
+    window: Duration,
+    python: Arc<str>,
+) -> Throughput {
+    let done = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let errors = Arc::new(Errors::default());
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, peer) in peers.into_iter().enumerate() {
+        let (done, stop, errors, python) = (done.clone(), stop.clone(), errors.clone(), python.clone());
+        tasks.spawn(async move {
+            let mut n = i as u64 * 1_000_003;
+            while !stop.load(Ordering::Relaxed) {
+                match call_once(&peer, call, n, &python).await {
+                    Ok(()) => done.fetch_add(1, Ordering::Relaxed),
+                    Err(e) => {
+                        errors.record(e);
+                        0
+                    }
+                };
+                n += 1;
+            }
+        });
+    }
+    tokio::time::sleep(warmup).await;
+    let clock = CpuClock::now(server_pid);
+    let before = done.load(Ordering::Relaxed);
+    let server_before = process_cpu(server_pid);
+    tokio::time::sleep(window).await;
+    let completed = done.load(Ordering::Relaxed) - before;
+    let server_cpu = process_cpu(server_pid) - server_before;
+    let (client_share, server_share, wall) = clock.since(server_pid);
+    stop.store(true, Ordering::Relaxed);
+
+    let grace = tokio::time::sleep(CALL_TIMEOUT + Duration::from_secs(5));
+    tokio::pin!(grace);
+    loop {
+        tokio::select! {
+            next = tasks.join_next() => if next.is_none() { break },
+            () = &mut grace => break,
+        }
+    }
+    let stuck = tasks.len();
+    tasks.abort_all();
+    let errors = Arc::into_inner(errors).unwrap_or_default();
+    Throughput {
+        calls_per_second: completed as f64 / wall.as_secs_f64(),
+        client_share,
+        server_share,
+        server_cpu_per_call: server_cpu / u32::try_from(completed.max(1)).unwrap_or(u32::MAX),
+        errors,
+        stuck,
+    }
+}

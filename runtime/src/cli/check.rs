@@ -1,0 +1,105 @@
+//! `corral check`: validate a configuration completely and print the
+//! effective settings, without serving.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use corral::config::Config;
+use corral::registry::Registry;
+use corral::sandbox::{Sandbox, SandboxSettings};
+
+/// Arguments of `corral check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The configuration file.
+    #[arg(long, short, default_value = "corral.toml", env = "CORRAL_CONFIG")]
+    config: PathBuf,
+}
+
+impl CheckArgs {
+    /// Loads the config, compiles and links every component, and prints
+    /// what a `serve` would run with.
+    pub fn execute(self) -> anyhow::Result<()> {
+        let config = Config::load(&self.config)?;
+        let sandbox = Sandbox::new(SandboxSettings {
+            max_concurrent_calls: 1,
+            max_memory: config
+                .components
+                .iter()
+                .map(|c| c.limits.memory)
+                .max()
+                .unwrap_or(0),
+            cache_dir: config.server.cache_dir.clone(),
+            queue_timeout: config.server.queue_timeout,
+        })?;
+        let registry = Registry::load(&config, &sandbox)?;
+        print!("{}", render(&config, &registry));
+        Ok(())
+    }
+}
+
+fn render(config: &Config, registry: &Registry) -> String {
+    let size = |b: u64| bytesize::ByteSize(b).display().iec().to_string();
+    let s = &config.server;
+    let mut out = String::new();
+    let _ = writeln!(out, "config {}: valid", config.source.display());
+    let _ = writeln!(out, "[server]");
+    let _ = writeln!(out, "  name = {:?}", s.name);
+    let _ = writeln!(out, "  max_concurrent_calls = {}", s.max_concurrent_calls);
+    let _ = writeln!(
+        out,
+        "  queue_timeout = \"{}\"",
+        humantime::format_duration(s.queue_timeout)
+    );
+    let _ = writeln!(out, "  max_result_size = \"{}\"", size(s.max_result_size));
+    let cache = s
+        .cache_dir
+        .as_ref()
+        .map_or("off".to_owned(), |d| d.display().to_string());
+    let _ = writeln!(out, "  cache_dir = {cache:?}");
+    let h = &s.http;
+    let listen = h
+        .listen
+        .map_or("none (stdio)".to_owned(), |a| a.to_string());
+    let _ = writeln!(out, "[server.http]");
+    let _ = writeln!(out, "  listen = {listen}");
+    let _ = writeln!(out, "  allowed_hosts = loopback + {:?}", h.allowed_hosts);
+    let _ = writeln!(out, "  allowed_origins = {:?}", h.allowed_origins);
+    let _ = writeln!(out, "  max_body_size = \"{}\"", size(h.max_body_size));
+    let _ = writeln!(
+        out,
+        "  max_concurrent_requests = {}",
+        h.max_concurrent_requests
+    );
+    let _ = writeln!(
+        out,
+        "  request_timeout = \"{}\"",
+        humantime::format_duration(h.request_timeout)
+    );
+    let _ = writeln!(out, "  allow_unauthenticated = {}", h.allow_unauthenticated);
+    let _ = writeln!(out, "[server.auth]");
+    let _ = writeln!(out, "  tokens_file = {:?}", h.tokens_file);
+    let _ = writeln!(out, "  tokens_env = {:?}", h.tokens_env);
+    for c in &config.components {
+        let _ = writeln!(out, "[components.{}]", c.name);
+        let _ = writeln!(out, "  path = {:?}", c.path.display().to_string());
+        let _ = writeln!(
+            out,
+            "  limits = {{ memory = \"{}\", fuel = {}, timeout = \"{}\" }}",
+            size(c.limits.memory),
+            c.limits.fuel,
+            humantime::format_duration(c.limits.timeout)
+        );
+        for line in c.grants.describe() {
+            let _ = writeln!(out, "  grant: {line}");
+        }
+        let tools: Vec<&str> = registry
+            .tools()
+            .iter()
+            .filter(|t| t.program.name() == c.name)
+            .map(|t| t.name.as_str())
+            .collect();
+        let _ = writeln!(out, "  tools = {tools:?}");
+    }
+    out
+}
