@@ -100,13 +100,19 @@ impl Errors {
         }
     }
 
-    pub fn count(&self) -> u64 {
-        self.count.load(Ordering::Relaxed)
+    pub fn summary(&self) -> ErrorSummary {
+        ErrorSummary {
+            count: self.count.load(Ordering::Relaxed),
+            messages: self.messages.lock().unwrap().clone(),
+        }
     }
+}
 
-    pub fn messages(&self) -> Vec<String> {
-        self.messages.lock().unwrap().clone()
-    }
+/// How many calls failed, and a few distinct messages.
+#[derive(Default, Clone)]
+pub struct ErrorSummary {
+    pub count: u64,
+    pub messages: Vec<String>,
 }
 
 /// Makes the `n`th call and checks its answer.
@@ -137,7 +143,7 @@ pub struct Latency {
     pub p99: Duration,
     pub client_share: f64,
     pub server_share: f64,
-    pub errors: Errors,
+    pub errors: ErrorSummary,
 }
 
 /// `warmup` calls, then `calls` timed calls one after another.
@@ -171,7 +177,7 @@ pub async fn latency(
         p99: percentile(&times, 0.99),
         client_share,
         server_share,
-        errors,
+        errors: errors.summary(),
     }
 }
 
@@ -187,7 +193,7 @@ pub struct Throughput {
     pub server_share: f64,
     /// Server CPU time per completed call.
     pub server_cpu_per_call: Duration,
-    pub errors: Errors,
+    pub errors: ErrorSummary,
     /// Calls still unanswered when the run ended (after a grace period).
     pub stuck: usize,
 }
@@ -242,13 +248,12 @@ pub async fn throughput(
     }
     let stuck = tasks.len();
     tasks.abort_all();
-    let errors = Arc::into_inner(errors).unwrap_or_default();
     Throughput {
         calls_per_second: completed as f64 / wall.as_secs_f64(),
         client_share,
         server_share,
         server_cpu_per_call: server_cpu / u32::try_from(completed.max(1)).unwrap_or(u32::MAX),
-        errors,
+        errors: errors.summary(),
         stuck,
     }
 }
