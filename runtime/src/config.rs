@@ -87,6 +87,25 @@ pub struct HttpSettings {
     pub tokens_env: Option<String>,
     /// Authorization servers advertised in the protected-resource metadata.
     pub authorization_servers: Vec<String>,
+    /// JWT bearer tokens, when configured.
+    pub jwt: Option<JwtSettings>,
+    /// Scope → tools a token with that scope may use (`"*"`: every tool).
+    /// Empty: every token may use every tool.
+    pub scopes: BTreeMap<String, Vec<String>>,
+}
+
+/// `[server.auth.jwt]`: how JWT bearer tokens are verified.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JwtSettings {
+    /// Required `iss` claim.
+    pub issuer: String,
+    /// Required `aud` claim.
+    pub audience: String,
+    /// Environment variable holding the HS256 shared secret.
+    pub hs256_secret_env: Option<String>,
+    /// A JWKS file with the RS256/ES256 public keys.
+    pub jwks_file: Option<PathBuf>,
 }
 
 /// One `[components.NAME]` table.
@@ -334,6 +353,11 @@ impl Config {
                     tokens_file: raw.server.auth.tokens_file.map(|f| base.join(f)),
                     tokens_env: raw.server.auth.tokens_env,
                     authorization_servers: raw.server.auth.authorization_servers,
+                    jwt: raw.server.auth.jwt.map(|jwt| JwtSettings {
+                        jwks_file: jwt.jwks_file.map(|f| base.join(f)),
+                        ..jwt
+                    }),
+                    scopes: raw.server.auth.scopes,
                 },
                 cache_dir: match (raw.server.cache, raw.server.cache_dir) {
                     (false, _) => None,
@@ -470,6 +494,9 @@ struct RawAuth {
     tokens_env: Option<String>,
     #[serde(default)]
     authorization_servers: Vec<String>,
+    jwt: Option<JwtSettings>,
+    #[serde(default)]
+    scopes: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Deserialize, Default)]

@@ -43,6 +43,12 @@ impl HttpServer {
     /// Starts the standard config over HTTP, with `extra` TOML appended to
     /// it, and waits for `/healthz`.
     async fn start(extra: &str) -> HttpServer {
+        HttpServer::start_with_env(extra, &[]).await
+    }
+
+    /// Like [`HttpServer::start`], with extra variables in the server's
+    /// environment.
+    async fn start_with_env(extra: &str, env: &[(&str, &str)]) -> HttpServer {
         let dir = tempfile::tempdir().unwrap();
         let tokens = dir.path().join("tokens");
         std::fs::write(
@@ -70,6 +76,7 @@ impl HttpServer {
             .arg(&config)
             .args(["--http", &format!("127.0.0.1:{port}")])
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -299,4 +306,57 @@ fn a_public_address_without_auth_is_refused() {
         stderr.contains("without authentication") && stderr.contains("--allow-unauthenticated"),
         "{stderr}"
     );
+}
+
+const JWT_SECRET: &str = "a-shared-secret-of-at-least-32-bytes!!";
+
+fn jwt(claims: serde_json::Value) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn jwts_are_checked_and_their_scopes_limit_the_tools() {
+    let config = r#"[server.auth]
+[server.auth.jwt]
+issuer = "https://auth.test"
+audience = "corral"
+hs256_secret_env = "CORRAL_TEST_JWT_SECRET"
+[server.auth.scopes]
+"tools:calc" = ["add", "divide"]
+"tools:all" = ["*"]
+"#;
+    let server = HttpServer::start_with_env(config, &[("CORRAL_TEST_JWT_SECRET", JWT_SECRET)]).await;
+    let now = jsonwebtoken::get_current_timestamp();
+    let good = |scope: &str| json!({"iss": "https://auth.test", "aud": "corral", "exp": now + 600, "scope": scope});
+
+    let calc = server.client(Some(&jwt(good("tools:calc"))), ClientLifecycleMode::Initialize).await;
+    let mut names: Vec<String> = calc.list_all_tools().await.unwrap().into_iter().map(|t| t.name.into()).collect();
+    names.sort();
+    assert_eq!(names, ["add", "divide"]);
+    let all = server.client(Some(&jwt(good("openid tools:all"))), ClientLifecycleMode::Initialize).await;
+    assert!(all.list_all_tools().await.unwrap().len() > 10);
+
+    let url = format!("{}/mcp", server.base);
+    let refused = [
+        json!({"iss": "https://auth.test", "aud": "corral", "exp": now - 600, "scope": "tools:all"}),
+        json!({"iss": "https://evil.test", "aud": "corral", "exp": now + 600, "scope": "tools:all"}),
+        json!({"iss": "https://auth.test", "aud": "other", "exp": now + 600, "scope": "tools:all"}),
+        json!({"iss": "https://auth.test", "aud": "corral", "scope": "tools:all"}),
+    ];
+    for claims in refused {
+        let bearer = format!("Bearer {}", jwt(claims.clone()));
+        assert_eq!(post(&url, &[("Authorization", &bearer)]).await.status(), 401, "{claims}");
+    }
+    let forged = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &good("tools:all"),
+        &jsonwebtoken::EncodingKey::from_secret(b"another-secret-of-at-least-32-bytes!!!!"),
+    )
+    .unwrap();
+    assert_eq!(post(&url, &[("Authorization", &format!("Bearer {forged}"))]).await.status(), 401);
 }

@@ -7,6 +7,7 @@ mod support;
 
 mod audit;
 mod calls;
+mod clients;
 mod capabilities;
 mod faults;
 mod http;

@@ -75,13 +75,10 @@ impl Target {
 pub struct StdioServer {
     pub session: Session,
     pub pid: u32,
-    /// From just before the process was spawned to the session being ready.
-    pub connected_after: Duration,
 }
 
 impl StdioServer {
     pub async fn start(target: &Target) -> anyhow::Result<StdioServer> {
-        let started = Instant::now();
         let (transport, _) = TokioChildProcess::builder(target.command())
             .stderr(Stdio::null())
             .spawn()
@@ -90,11 +87,7 @@ impl StdioServer {
         let session = ().serve_with_lifecycle(transport, ClientLifecycleMode::Initialize)
             .await
             .with_context(|| format!("{} over stdio: the MCP handshake failed", target.name))?;
-        Ok(StdioServer {
-            session,
-            pid,
-            connected_after: started.elapsed(),
-        })
+        Ok(StdioServer { session, pid })
     }
 
     pub async fn stop(self) {
@@ -106,7 +99,7 @@ impl StdioServer {
 pub struct HttpServer {
     child: Child,
     pub pid: u32,
-    url: String,
+    base: String,
 }
 
 impl HttpServer {
@@ -132,21 +125,27 @@ impl HttpServer {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        Ok(HttpServer {
-            child,
-            pid,
-            url: format!("{base}/mcp"),
-        })
+        Ok(HttpServer { child, pid, base })
     }
 
     /// A new, independent MCP session (its own HTTP client and connections).
     pub async fn session(&self) -> anyhow::Result<Session> {
+        let url = format!("{}/mcp", self.base);
         let transport = StreamableHttpClientTransport::from_config(
-            StreamableHttpClientTransportConfig::with_uri(self.url.clone()),
+            StreamableHttpClientTransportConfig::with_uri(url.clone()),
         );
         ().serve_with_lifecycle(transport, ClientLifecycleMode::Initialize)
             .await
-            .with_context(|| format!("cannot open an MCP session at {}", self.url))
+            .with_context(|| format!("cannot open an MCP session at {url}"))
+    }
+
+    /// The server's Prometheus metrics, if it serves them (Corral does).
+    pub async fn metrics(&self) -> Option<String> {
+        let response = reqwest::get(format!("{}/metrics", self.base)).await.ok()?;
+        if !response.status().is_success() {
+            return None;
+        }
+        response.text().await.ok()
     }
 
     pub async fn stop(mut self) {

@@ -74,10 +74,10 @@ pub fn analyze(code: &str, language: Language) -> Value {
         let (code_part, comment) = split(raw, comment_start);
         let mut line_findings = Vec::new();
         if raw.chars().count() > MAX_LINE_CHARS {
-            line_findings.push(rule(number, "long-line", "info", true, "Line is too long.".into()));
+            line_findings.push(rule(number, "long-line", "info", true, format!("This line has {} characters, over the limit of {MAX_LINE_CHARS}; break it up.", raw.chars().count())));
         }
         if comment.contains("TODO") || comment.contains("FIXME") {
-            line_findings.push(rule(number, "todo-comment", "info", true, "Unfinished work.".into()));
+            line_findings.push(rule(number, "todo-comment", "info", true, "A TODO or FIXME note is still open; resolve it or move it to the issue tracker.".into()));
         }
         if !code_part.trim().is_empty() {
             loc += 1;
@@ -114,20 +114,20 @@ pub fn analyze(code: &str, language: Language) -> Value {
             }
             max_depth = max_depth.max(depth);
             if previous <= MAX_NESTING && depth > MAX_NESTING {
-                line_findings.push(rule(number, "deep-nesting", "warning", true, "Nesting is too deep.".into()));
+                line_findings.push(rule(number, "deep-nesting", "warning", true, "Blocks here are nested more than 4 deep; extract a function or return early.".into()));
             }
             for (call, id) in [("eval", "eval"), ("exec", "exec"), ("os.system", "os-system")] {
                 if calls(&code_part, call) {
-                    line_findings.push(rule(number, id, "high", false, format!("`{call}` runs untrusted input.")));
+                    line_findings.push(rule(number, id, "high", false, format!("`{call}` executes text as code or as a shell command; use a safer, explicit API instead.")));
                 }
             }
             let compact: String = code_part.split_whitespace().collect();
             if uses_subprocess && compact.contains("shell=True") {
-                line_findings.push(rule(number, "subprocess-shell", "high", false, "Shell command from a string.".into()));
+                line_findings.push(rule(number, "subprocess-shell", "high", false, "`shell=True` hands the command line to a shell; pass the arguments as a list instead.".into()));
             }
         }
         if has_secret(raw) {
-            line_findings.push(rule(number, "hardcoded-secret", "high", false, "Secret written in the code.".into()));
+            line_findings.push(rule(number, "hardcoded-secret", "high", false, "A credential appears to be written into the source; load it from the environment or a vault.".into()));
         }
         findings.extend(line_findings);
     }
@@ -157,7 +157,7 @@ fn close(open: &mut Vec<(usize, u32, u32)>, findings: &mut Vec<Finding>, indent:
         let length = last - start + 1;
         if length > MAX_FUNCTION_LINES {
             findings.push(rule(start, "long-function", "warning", true,
-                format!("Function is {length} lines long; split it.")));
+                format!("This function spans {length} lines, over the limit of {MAX_FUNCTION_LINES}; split it into smaller ones.")));
         }
     }
 }

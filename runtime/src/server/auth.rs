@@ -3,11 +3,13 @@
 //! Static tokens come from a file (one per line, optionally followed by the
 //! tools that token may use) or from an environment variable. They are
 //! compared in constant time (as SHA-256 digests, so length leaks nothing)
-//! and never logged. A missing or wrong token gets 401 with a
+//! and never logged. JWTs are verified (HS256 with a shared secret, or
+//! RS256/ES256 with keys from a JWKS file) with issuer, audience and expiry
+//! checked; their `scope` claim maps to tool allowlists. A missing or wrong token gets 401 with a
 //! `WWW-Authenticate` header pointing at the RFC 9728 protected-resource
 //! metadata, as MCP asks of an OAuth resource server.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -16,7 +18,11 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
+use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use subtle::ConstantTimeEq;
+
+use crate::config::JwtSettings;
 
 /// Who a request comes from: the tools it may see and call.
 #[derive(Debug, Clone, Default)]
@@ -43,7 +49,92 @@ struct Token {
 /// The accepted tokens.
 pub struct TokenAuth {
     tokens: Vec<Token>,
+    jwt: Option<JwtVerifier>,
     metadata_url: String,
+}
+
+/// Verifies JWT bearer tokens and maps their scopes to tools.
+pub struct JwtVerifier {
+    keys: Vec<(Option<String>, Algorithm, DecodingKey)>,
+    issuer: String,
+    audience: String,
+    /// Scope → tools; `"*"` means every tool. Empty: every tool.
+    scopes: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(serde::Deserialize)]
+struct Claims {
+    #[serde(default)]
+    scope: Option<String>,
+}
+
+impl JwtVerifier {
+    /// Loads the keys named by `settings`.
+    pub fn new(settings: &JwtSettings, scopes: BTreeMap<String, Vec<String>>) -> Result<JwtVerifier, String> {
+        let mut keys = Vec::new();
+        if let Some(name) = &settings.hs256_secret_env {
+            let secret = std::env::var(name)
+                .map_err(|_| format!("server.auth.jwt.hs256_secret_env: the environment variable {name} is not set"))?;
+            if secret.len() < 32 {
+                return Err(format!("the HS256 secret in {name} is shorter than 32 bytes: use a longer random secret"));
+            }
+            keys.push((None, Algorithm::HS256, DecodingKey::from_secret(secret.as_bytes())));
+        }
+        if let Some(path) = &settings.jwks_file {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read JWKS {}: {e}", path.display()))?;
+            let set: JwkSet =
+                serde_json::from_str(&text).map_err(|e| format!("{} is not a JWKS document: {e}", path.display()))?;
+            for jwk in &set.keys {
+                let algorithm = match &jwk.algorithm {
+                    AlgorithmParameters::RSA(_) => Algorithm::RS256,
+                    AlgorithmParameters::EllipticCurve(_) => Algorithm::ES256,
+                    _ => continue,
+                };
+                let key = DecodingKey::from_jwk(jwk).map_err(|e| format!("unusable key in {}: {e}", path.display()))?;
+                keys.push((jwk.common.key_id.clone(), algorithm, key));
+            }
+        }
+        if keys.is_empty() {
+            return Err("server.auth.jwt needs hs256_secret_env or a jwks_file with RS256/ES256 keys".into());
+        }
+        Ok(JwtVerifier {
+            keys,
+            issuer: settings.issuer.clone(),
+            audience: settings.audience.clone(),
+            scopes,
+        })
+    }
+
+    fn verify(&self, token: &str) -> Option<Principal> {
+        let header = jsonwebtoken::decode_header(token).ok()?;
+        let claims = self
+            .keys
+            .iter()
+            .filter(|(kid, alg, _)| *alg == header.alg && (header.kid.is_none() || kid.is_none() || *kid == header.kid))
+            .find_map(|(_, alg, key)| {
+                let mut validation = Validation::new(*alg);
+                validation.set_issuer(&[&self.issuer]);
+                validation.set_audience(&[&self.audience]);
+                validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+                jsonwebtoken::decode::<Claims>(token, key, &validation).ok()
+            })?
+            .claims;
+        if self.scopes.is_empty() {
+            return Some(Principal::default());
+        }
+        let mut tools = HashSet::new();
+        for scope in claims.scope.as_deref().unwrap_or_default().split_whitespace() {
+            for tool in self.scopes.get(scope).into_iter().flatten() {
+                if tool == "*" {
+                    return Some(Principal::default());
+                }
+                tools.insert(tool.clone());
+            }
+        }
+        Some(Principal {
+            tools: Some(Arc::new(tools)),
+        })
+    }
 }
 
 impl TokenAuth {
@@ -75,8 +166,9 @@ impl TokenAuth {
     }
 
     /// Builds the checker; `metadata_url` is advertised in 401 answers.
-    pub fn new(tokens: Vec<TokenEntry>, metadata_url: String) -> TokenAuth {
+    pub fn new(tokens: Vec<TokenEntry>, jwt: Option<JwtVerifier>, metadata_url: String) -> TokenAuth {
         TokenAuth {
+            jwt,
             tokens: tokens
                 .into_iter()
                 .map(|(token, tools)| Token {
@@ -100,7 +192,7 @@ impl TokenAuth {
                 found = Some(known.principal.clone());
             }
         }
-        found
+        found.or_else(|| self.jwt.as_ref().and_then(|jwt| jwt.verify(token)))
     }
 
     fn unauthorized(&self, error: &str) -> Response {

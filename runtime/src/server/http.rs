@@ -22,7 +22,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use super::CorralServer;
-use super::auth::{TokenAuth, TokenEntry, require_token};
+use super::auth::{JwtVerifier, TokenAuth, TokenEntry, require_token};
 use crate::config::HttpSettings;
 
 /// Why the HTTP transport could not start or stopped.
@@ -79,7 +79,14 @@ pub fn router(
     shutdown: CancellationToken,
 ) -> Result<Router, HttpError> {
     let tokens = load_tokens(settings)?;
-    if tokens.is_empty() && !local.ip().is_loopback() && !settings.allow_unauthenticated {
+    let jwt = settings
+        .jwt
+        .as_ref()
+        .map(|jwt| JwtVerifier::new(jwt, settings.scopes.clone()))
+        .transpose()
+        .map_err(HttpError::Tokens)?;
+    let authenticated = !tokens.is_empty() || jwt.is_some();
+    if !authenticated && !local.ip().is_loopback() && !settings.allow_unauthenticated {
         return Err(HttpError::Unauthenticated(local));
     }
     let metadata_url = format!("http://{local}/.well-known/oauth-protected-resource");
@@ -106,8 +113,8 @@ pub fn router(
     );
 
     let mut mcp = Router::new().nest_service("/mcp", mcp);
-    if !tokens.is_empty() {
-        let auth = Arc::new(TokenAuth::new(tokens, metadata_url.clone()));
+    if authenticated {
+        let auth = Arc::new(TokenAuth::new(tokens, jwt, metadata_url.clone()));
         mcp = mcp.layer(middleware::from_fn_with_state(auth, require_token));
     }
     let limit = Arc::new(Semaphore::new(settings.max_concurrent_requests as usize));
