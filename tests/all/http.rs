@@ -330,15 +330,32 @@ hs256_secret_env = "CORRAL_TEST_JWT_SECRET"
 "tools:calc" = ["add", "divide"]
 "tools:all" = ["*"]
 "#;
-    let server = HttpServer::start_with_env(config, &[("CORRAL_TEST_JWT_SECRET", JWT_SECRET)]).await;
+    let server =
+        HttpServer::start_with_env(config, &[("CORRAL_TEST_JWT_SECRET", JWT_SECRET)]).await;
     let now = jsonwebtoken::get_current_timestamp();
     let good = |scope: &str| json!({"iss": "https://auth.test", "aud": "corral", "exp": now + 600, "scope": scope});
 
-    let calc = server.client(Some(&jwt(good("tools:calc"))), ClientLifecycleMode::Initialize).await;
-    let mut names: Vec<String> = calc.list_all_tools().await.unwrap().into_iter().map(|t| t.name.into()).collect();
+    let calc = server
+        .client(
+            Some(&jwt(good("tools:calc"))),
+            ClientLifecycleMode::Initialize,
+        )
+        .await;
+    let mut names: Vec<String> = calc
+        .list_all_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name.into())
+        .collect();
     names.sort();
     assert_eq!(names, ["add", "divide"]);
-    let all = server.client(Some(&jwt(good("openid tools:all"))), ClientLifecycleMode::Initialize).await;
+    let all = server
+        .client(
+            Some(&jwt(good("openid tools:all"))),
+            ClientLifecycleMode::Initialize,
+        )
+        .await;
     assert!(all.list_all_tools().await.unwrap().len() > 10);
 
     let url = format!("{}/mcp", server.base);
@@ -350,7 +367,11 @@ hs256_secret_env = "CORRAL_TEST_JWT_SECRET"
     ];
     for claims in refused {
         let bearer = format!("Bearer {}", jwt(claims.clone()));
-        assert_eq!(post(&url, &[("Authorization", &bearer)]).await.status(), 401, "{claims}");
+        assert_eq!(
+            post(&url, &[("Authorization", &bearer)]).await.status(),
+            401,
+            "{claims}"
+        );
     }
     let forged = jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
@@ -358,5 +379,10 @@ hs256_secret_env = "CORRAL_TEST_JWT_SECRET"
         &jsonwebtoken::EncodingKey::from_secret(b"another-secret-of-at-least-32-bytes!!!!"),
     )
     .unwrap();
-    assert_eq!(post(&url, &[("Authorization", &format!("Bearer {forged}"))]).await.status(), 401);
+    assert_eq!(
+        post(&url, &[("Authorization", &format!("Bearer {forged}"))])
+            .await
+            .status(),
+        401
+    );
 }

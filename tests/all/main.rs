@@ -7,8 +7,8 @@ mod support;
 
 mod audit;
 mod calls;
-mod clients;
 mod capabilities;
+mod clients;
 mod faults;
 mod http;
 mod protocol;

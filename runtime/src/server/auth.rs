@@ -17,9 +17,9 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
 use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::config::JwtSettings;
@@ -70,32 +70,49 @@ struct Claims {
 
 impl JwtVerifier {
     /// Loads the keys named by `settings`.
-    pub fn new(settings: &JwtSettings, scopes: BTreeMap<String, Vec<String>>) -> Result<JwtVerifier, String> {
+    pub fn new(
+        settings: &JwtSettings,
+        scopes: BTreeMap<String, Vec<String>>,
+    ) -> Result<JwtVerifier, String> {
         let mut keys = Vec::new();
         if let Some(name) = &settings.hs256_secret_env {
-            let secret = std::env::var(name)
-                .map_err(|_| format!("server.auth.jwt.hs256_secret_env: the environment variable {name} is not set"))?;
+            let secret = std::env::var(name).map_err(|_| {
+                format!(
+                    "server.auth.jwt.hs256_secret_env: the environment variable {name} is not set"
+                )
+            })?;
             if secret.len() < 32 {
-                return Err(format!("the HS256 secret in {name} is shorter than 32 bytes: use a longer random secret"));
+                return Err(format!(
+                    "the HS256 secret in {name} is shorter than 32 bytes: use a longer random secret"
+                ));
             }
-            keys.push((None, Algorithm::HS256, DecodingKey::from_secret(secret.as_bytes())));
+            keys.push((
+                None,
+                Algorithm::HS256,
+                DecodingKey::from_secret(secret.as_bytes()),
+            ));
         }
         if let Some(path) = &settings.jwks_file {
-            let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read JWKS {}: {e}", path.display()))?;
-            let set: JwkSet =
-                serde_json::from_str(&text).map_err(|e| format!("{} is not a JWKS document: {e}", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read JWKS {}: {e}", path.display()))?;
+            let set: JwkSet = serde_json::from_str(&text)
+                .map_err(|e| format!("{} is not a JWKS document: {e}", path.display()))?;
             for jwk in &set.keys {
                 let algorithm = match &jwk.algorithm {
                     AlgorithmParameters::RSA(_) => Algorithm::RS256,
                     AlgorithmParameters::EllipticCurve(_) => Algorithm::ES256,
                     _ => continue,
                 };
-                let key = DecodingKey::from_jwk(jwk).map_err(|e| format!("unusable key in {}: {e}", path.display()))?;
+                let key = DecodingKey::from_jwk(jwk)
+                    .map_err(|e| format!("unusable key in {}: {e}", path.display()))?;
                 keys.push((jwk.common.key_id.clone(), algorithm, key));
             }
         }
         if keys.is_empty() {
-            return Err("server.auth.jwt needs hs256_secret_env or a jwks_file with RS256/ES256 keys".into());
+            return Err(
+                "server.auth.jwt needs hs256_secret_env or a jwks_file with RS256/ES256 keys"
+                    .into(),
+            );
         }
         Ok(JwtVerifier {
             keys,
@@ -110,7 +127,9 @@ impl JwtVerifier {
         let claims = self
             .keys
             .iter()
-            .filter(|(kid, alg, _)| *alg == header.alg && (header.kid.is_none() || kid.is_none() || *kid == header.kid))
+            .filter(|(kid, alg, _)| {
+                *alg == header.alg && (header.kid.is_none() || kid.is_none() || *kid == header.kid)
+            })
             .find_map(|(_, alg, key)| {
                 let mut validation = Validation::new(*alg);
                 validation.set_issuer(&[&self.issuer]);
@@ -123,7 +142,12 @@ impl JwtVerifier {
             return Some(Principal::default());
         }
         let mut tools = HashSet::new();
-        for scope in claims.scope.as_deref().unwrap_or_default().split_whitespace() {
+        for scope in claims
+            .scope
+            .as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+        {
             for tool in self.scopes.get(scope).into_iter().flatten() {
                 if tool == "*" {
                     return Some(Principal::default());
@@ -166,7 +190,11 @@ impl TokenAuth {
     }
 
     /// Builds the checker; `metadata_url` is advertised in 401 answers.
-    pub fn new(tokens: Vec<TokenEntry>, jwt: Option<JwtVerifier>, metadata_url: String) -> TokenAuth {
+    pub fn new(
+        tokens: Vec<TokenEntry>,
+        jwt: Option<JwtVerifier>,
+        metadata_url: String,
+    ) -> TokenAuth {
         TokenAuth {
             jwt,
             tokens: tokens
