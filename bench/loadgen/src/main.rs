@@ -63,7 +63,13 @@ struct Args {
 }
 
 const TWENTY: usize = 20;
-const EXAMPLES: [&str; 5] = ["calc", "code_analyzer", "text_tools", "fs_tools", "http_fetch"];
+const EXAMPLES: [&str; 5] = [
+    "calc",
+    "code_analyzer",
+    "text_tools",
+    "fs_tools",
+    "http_fetch",
+];
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -79,10 +85,17 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let load_before = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     std::fs::create_dir_all(&args.work_dir)?;
     let work = args.work_dir.canonicalize()?;
-    let guests = args.guests.canonicalize().context("the guest directory does not exist")?;
+    let guests = args
+        .guests
+        .canonicalize()
+        .context("the guest directory does not exist")?;
     for name in EXAMPLES {
         let path = guests.join(format!("{name}.wasm"));
-        anyhow::ensure!(path.exists(), "{} is missing: build guest-tools first", path.display());
+        anyhow::ensure!(
+            path.exists(),
+            "{} is missing: build guest-tools first",
+            path.display()
+        );
     }
     let two = work.join("corral-bench.toml");
     std::fs::write(&two, bench_config(&guests))?;
@@ -94,17 +107,38 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let native = Target::native(&args.native, &cache);
 
     let python: Arc<str> = python_file().into();
+    // Kept for whoever wants to see what `analyze_code` was given.
+    std::fs::write(work.join("analyze_code-input.py"), &*python)?;
     let mut report = Report::default();
-    let mut notes = Notes::default();
-    notes.analysis = compare_analyses(&corral, &native, &python).await?;
+    let mut notes = Notes {
+        analysis: compare_analyses(&corral, &native, &python).await?,
+        ..Notes::default()
+    };
 
     for run in 0..args.runs {
-        eprintln!("run {}/{} ({:.0} s so far)", run + 1, args.runs, started.elapsed().as_secs_f64());
+        eprintln!(
+            "run {}/{} ({:.0} s so far)",
+            run + 1,
+            args.runs,
+            started.elapsed().as_secs_f64()
+        );
         // Alternate which server is measured first, so neither always gets
         // the warmer or the quieter slot.
-        let order = if run % 2 == 0 { [Side::Corral, Side::Native] } else { [Side::Native, Side::Corral] };
+        let order = if run % 2 == 0 {
+            [Side::Corral, Side::Native]
+        } else {
+            [Side::Native, Side::Corral]
+        };
         stdio_phase(&args, [&corral, &native], order, &python, &mut report).await?;
-        http_phase(&args, [&corral, &native], order, &python, &mut report, &mut notes).await?;
+        http_phase(
+            &args,
+            [&corral, &native],
+            order,
+            &python,
+            &mut report,
+            &mut notes,
+        )
+        .await?;
         start_phase(run, &work, &corral20, &native, &mut report, &mut notes).await?;
     }
 
@@ -112,9 +146,22 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let elapsed = started.elapsed();
     let table = report.table();
     println!("\n{table}");
-    println!("{} runs in {:.0} s; full report in {}", args.runs, elapsed.as_secs_f64(), args.out.display());
-    let markdown = results_markdown(&args, &report, &notes, &python, elapsed, [&load_before, &load_after]);
-    std::fs::write(&args.out, markdown).with_context(|| format!("cannot write {}", args.out.display()))?;
+    println!(
+        "{} runs in {:.0} s; full report in {}",
+        args.runs,
+        elapsed.as_secs_f64(),
+        args.out.display()
+    );
+    let markdown = results_markdown(
+        &args,
+        &report,
+        &notes,
+        &python,
+        elapsed,
+        [&load_before, &load_after],
+    );
+    std::fs::write(&args.out, markdown)
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
     Ok(())
 }
 
@@ -129,10 +176,20 @@ struct Notes {
 }
 
 fn sample(value: f64) -> Sample {
-    Sample { value, ..Sample::default() }
+    Sample {
+        value,
+        ..Sample::default()
+    }
 }
 
-fn latency_samples(report: &mut Report, prefix: &str, call: Call, side: Side, latency: &Latency, errors: &mut Vec<String>) {
+fn latency_samples(
+    report: &mut Report,
+    prefix: &str,
+    call: Call,
+    side: Side,
+    latency: &Latency,
+    errors: &mut Vec<String>,
+) {
     let base = Sample {
         client_share: Some(latency.client_share),
         server_share: Some(latency.server_share),
@@ -141,13 +198,33 @@ fn latency_samples(report: &mut Report, prefix: &str, call: Call, side: Side, la
     };
     let tool = call.tool();
     for (q, value) in [("p50", latency.p50), ("p99", latency.p99)] {
-        let s = Sample { value: value.as_secs_f64() * 1e6, ..base };
-        report.add(&format!("{prefix} `{tool}` sequential {q}"), "µs", Better::Lower, side, s);
+        let s = Sample {
+            value: value.as_secs_f64() * 1e6,
+            ..base
+        };
+        report.add(
+            &format!("{prefix} `{tool}` sequential {q}"),
+            "µs",
+            Better::Lower,
+            side,
+            s,
+        );
     }
-    note_errors(errors, &format!("{prefix} {tool} sequential, {}", side_name(side)), &latency.errors);
+    note_errors(
+        errors,
+        &format!("{prefix} {tool} sequential, {}", side_name(side)),
+        &latency.errors,
+    );
 }
 
-fn throughput_sample(report: &mut Report, prefix: &str, call: Call, callers: usize, side: Side, t: &Throughput) {
+fn throughput_sample(
+    report: &mut Report,
+    prefix: &str,
+    call: Call,
+    callers: usize,
+    side: Side,
+    t: &Throughput,
+) {
     let s = Sample {
         value: t.calls_per_second,
         client_share: Some(t.client_share),
@@ -156,9 +233,23 @@ fn throughput_sample(report: &mut Report, prefix: &str, call: Call, callers: usi
         errors: t.errors.count,
     };
     let who = if callers == 1 { "caller" } else { "callers" };
-    report.add(&format!("{prefix} `{}` {callers} {who}", call.tool()), "calls/s", Better::Higher, side, s);
+    report.add(
+        &format!("{prefix} `{}` {callers} {who}", call.tool()),
+        "calls/s",
+        Better::Higher,
+        side,
+        s,
+    );
     let mut errors = Vec::new();
-    note_errors(&mut errors, &format!("{prefix} {} {callers} callers, {}", call.tool(), side_name(side)), &t.errors);
+    note_errors(
+        &mut errors,
+        &format!(
+            "{prefix} {} {callers} callers, {}",
+            call.tool(),
+            side_name(side)
+        ),
+        &t.errors,
+    );
     if t.stuck > 0 {
         errors.push(format!("{prefix} {} {callers} callers, {}: {} callers still had no answer 35 s after the run ended", call.tool(), side_name(side), t.stuck));
     }
@@ -167,7 +258,11 @@ fn throughput_sample(report: &mut Report, prefix: &str, call: Call, callers: usi
 
 fn note_errors(into: &mut Vec<String>, context: &str, errors: &measure::ErrorSummary) {
     if errors.count > 0 {
-        into.push(format!("{context}: {} failed calls, e.g. {}", errors.count, errors.messages.join(" | ")));
+        into.push(format!(
+            "{context}: {} failed calls, e.g. {}",
+            errors.count,
+            errors.messages.join(" | ")
+        ));
     }
 }
 
@@ -185,13 +280,28 @@ async fn stdio_phase(
     python: &Arc<str>,
     report: &mut Report,
 ) -> anyhow::Result<()> {
-    let servers = [StdioServer::start(targets[0]).await?, StdioServer::start(targets[1]).await?];
+    let servers = [
+        StdioServer::start(targets[0]).await?,
+        StdioServer::start(targets[1]).await?,
+    ];
     let mut errors = Vec::new();
     for call in Call::ALL {
-        let calls = if call == Call::Add { args.calls } else { args.calls / 5 };
+        let calls = if call == Call::Add {
+            args.calls
+        } else {
+            args.calls / 5
+        };
         for side in order {
             let server = &servers[side as usize];
-            let latency = measure::latency(server.session.peer(), server.pid, call, calls / 10, calls, python).await;
+            let latency = measure::latency(
+                server.session.peer(),
+                server.pid,
+                call,
+                calls / 10,
+                calls,
+                python,
+            )
+            .await;
             latency_samples(report, "stdio", call, side, &latency, &mut errors);
         }
     }
@@ -201,7 +311,15 @@ async fn stdio_phase(
             for side in order {
                 let server = &servers[side as usize];
                 let peers = vec![server.session.peer().clone(); callers];
-                let t = measure::throughput(peers, server.pid, call, warmup(args), window(args), python.clone()).await;
+                let t = measure::throughput(
+                    peers,
+                    server.pid,
+                    call,
+                    warmup(args),
+                    window(args),
+                    python.clone(),
+                )
+                .await;
                 throughput_sample(report, "stdio", call, callers, side, &t);
             }
         }
@@ -209,7 +327,13 @@ async fn stdio_phase(
     for side in order {
         let server = &servers[side as usize];
         if let Some(peak) = memory_mib(server.pid, "VmHWM") {
-            report.add("stdio peak RSS (VmHWM) after all calls", "MiB", Better::Lower, side, sample(peak));
+            report.add(
+                "stdio peak RSS (VmHWM) after all calls",
+                "MiB",
+                Better::Lower,
+                side,
+                sample(peak),
+            );
         }
     }
     let [a, b] = servers;
@@ -226,15 +350,29 @@ async fn http_phase(
     report: &mut Report,
     notes: &mut Notes,
 ) -> anyhow::Result<()> {
-    let servers = [HttpServer::start(targets[0]).await?, HttpServer::start(targets[1]).await?];
+    let servers = [
+        HttpServer::start(targets[0]).await?,
+        HttpServer::start(targets[1]).await?,
+    ];
     let most = args.callers.iter().copied().max().unwrap_or(1);
-    let sessions = [server::sessions(&servers[0], most).await?, server::sessions(&servers[1], most).await?];
+    let sessions = [
+        server::sessions(&servers[0], most).await?,
+        server::sessions(&servers[1], most).await?,
+    ];
     let mut errors = Vec::new();
     for call in Call::ALL {
-        let calls = if call == Call::Add { args.calls } else { args.calls / 5 };
+        let calls = if call == Call::Add {
+            args.calls
+        } else {
+            args.calls / 5
+        };
         for side in order {
             let server = &servers[side as usize];
-            let before = if side == Side::Corral { server.metrics().await } else { None };
+            let before = if side == Side::Corral {
+                server.metrics().await
+            } else {
+                None
+            };
             let peer = sessions[side as usize][0].peer();
             let latency = measure::latency(peer, server.pid, call, calls / 10, calls, python).await;
             latency_samples(report, "HTTP", call, side, &latency, &mut errors);
@@ -242,11 +380,16 @@ async fn http_phase(
                 && let Some(after) = server.metrics().await
             {
                 let tool = call.tool();
-                let count = metric(&after, "corral_tool_call_duration_seconds_count", tool) - metric(&before, "corral_tool_call_duration_seconds_count", tool);
-                let seconds = metric(&after, "corral_tool_call_duration_seconds_sum", tool) - metric(&before, "corral_tool_call_duration_seconds_sum", tool);
-                let fuel = metric(&after, "corral_tool_fuel_used_total", tool) - metric(&before, "corral_tool_fuel_used_total", tool);
+                let count = metric(&after, "corral_tool_call_duration_seconds_count", tool)
+                    - metric(&before, "corral_tool_call_duration_seconds_count", tool);
+                let seconds = metric(&after, "corral_tool_call_duration_seconds_sum", tool)
+                    - metric(&before, "corral_tool_call_duration_seconds_sum", tool);
+                let fuel = metric(&after, "corral_tool_fuel_used_total", tool)
+                    - metric(&before, "corral_tool_fuel_used_total", tool);
                 if count > 0.0 {
-                    notes.sandbox.push((tool, seconds / count * 1e6, fuel / count));
+                    notes
+                        .sandbox
+                        .push((tool, seconds / count * 1e6, fuel / count));
                 }
             }
         }
@@ -257,7 +400,15 @@ async fn http_phase(
             for side in order {
                 let server = &servers[side as usize];
                 let peers = server::peers(&sessions[side as usize], callers, false);
-                let t = measure::throughput(peers, server.pid, call, warmup(args), window(args), python.clone()).await;
+                let t = measure::throughput(
+                    peers,
+                    server.pid,
+                    call,
+                    warmup(args),
+                    window(args),
+                    python.clone(),
+                )
+                .await;
                 throughput_sample(report, "HTTP", call, callers, side, &t);
             }
         }
@@ -265,7 +416,13 @@ async fn http_phase(
     for side in order {
         let server = &servers[side as usize];
         if let Some(peak) = memory_mib(server.pid, "VmHWM") {
-            report.add(&format!("HTTP peak RSS (VmHWM) after all calls, {most} sessions"), "MiB", Better::Lower, side, sample(peak));
+            report.add(
+                &format!("HTTP peak RSS (VmHWM) after all calls, {most} sessions"),
+                "MiB",
+                Better::Lower,
+                side,
+                sample(peak),
+            );
         }
     }
     for list in sessions {
@@ -325,15 +482,49 @@ async fn start_phase(
     }
     let _ = std::fs::remove_dir_all(&cold_cache);
     let median = |v: &[f64]| report::median(v).unwrap_or(f64::NAN);
-    let name = format!("start → first `tools/list`, {TWENTY} components, cold cache (native: its 2 tools)");
+    let name = format!(
+        "start → first `tools/list`, {TWENTY} components, cold cache (native: its 2 tools)"
+    );
     report.add(&name, "ms", Better::Lower, Side::Corral, sample(cold));
-    report.add(&name, "ms", Better::Lower, Side::Native, sample(median(&native_start)));
-    let name = format!("start → first `tools/list`, {TWENTY} components, warm cache (native: its 2 tools)");
-    report.add(&name, "ms", Better::Lower, Side::Corral, sample(median(&warm)));
-    report.add(&name, "ms", Better::Lower, Side::Native, sample(median(&native_start)));
+    report.add(
+        &name,
+        "ms",
+        Better::Lower,
+        Side::Native,
+        sample(median(&native_start)),
+    );
+    let name = format!(
+        "start → first `tools/list`, {TWENTY} components, warm cache (native: its 2 tools)"
+    );
+    report.add(
+        &name,
+        "ms",
+        Better::Lower,
+        Side::Corral,
+        sample(median(&warm)),
+    );
+    report.add(
+        &name,
+        "ms",
+        Better::Lower,
+        Side::Native,
+        sample(median(&native_start)),
+    );
     let name = format!("idle RSS (VmRSS) after start, {TWENTY} components (native: its 2 tools)");
-    report.add(&name, "MiB", Better::Lower, Side::Corral, sample(median(&corral_rss)));
-    report.add(&name, "MiB", Better::Lower, Side::Native, sample(median(&native_rss)));
+    report.add(
+        &name,
+        "MiB",
+        Better::Lower,
+        Side::Corral,
+        sample(median(&corral_rss)),
+    );
+    report.add(
+        &name,
+        "MiB",
+        Better::Lower,
+        Side::Native,
+        sample(median(&native_rss)),
+    );
     Ok(())
 }
 
@@ -342,7 +533,11 @@ async fn start_phase(
 async fn start_once(target: &Target) -> anyhow::Result<(f64, f64, usize)> {
     let started = Instant::now();
     let server = StdioServer::start(target).await?;
-    let tools = server.session.list_all_tools().await.context("tools/list failed")?;
+    let tools = server
+        .session
+        .list_all_tools()
+        .await
+        .context("tools/list failed")?;
     let elapsed = started.elapsed();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss = memory_mib(server.pid, "VmRSS").unwrap_or(f64::NAN);
@@ -351,13 +546,24 @@ async fn start_once(target: &Target) -> anyhow::Result<(f64, f64, usize)> {
 }
 
 /// Calls `analyze_code` once on each server and says how the answers differ.
-async fn compare_analyses(corral: &Target, native: &Target, python: &str) -> anyhow::Result<String> {
+async fn compare_analyses(
+    corral: &Target,
+    native: &Target,
+    python: &str,
+) -> anyhow::Result<String> {
     let mut answers = Vec::new();
     for target in [corral, native] {
         let server = StdioServer::start(target).await?;
-        let result = server.session.call_tool(Call::Analyze.params(0, python)).await?;
+        let result = server
+            .session
+            .call_tool(Call::Analyze.params(0, python))
+            .await?;
         server.stop().await;
-        let text = result.content.first().and_then(|c| c.as_text()).map_or(0, |t| t.text.len());
+        let text = result
+            .content
+            .first()
+            .and_then(|c| c.as_text())
+            .map_or(0, |t| t.text.len());
         answers.push((result.structured_content.unwrap_or(Value::Null), text));
     }
     let summary = |v: &Value| {
@@ -372,7 +578,14 @@ async fn compare_analyses(corral: &Target, native: &Target, python: &str) -> any
             list
         };
         (
-            ["quality_score", "lines_of_code", "functions", "max_nesting_depth"].map(|k| v[k].to_string()).join(" / "),
+            [
+                "quality_score",
+                "lines_of_code",
+                "functions",
+                "max_nesting_depth",
+            ]
+            .map(|k| v[k].to_string())
+            .join(" / "),
             findings("suggestions"),
             findings("vulnerabilities"),
         )
@@ -382,14 +595,37 @@ async fn compare_analyses(corral: &Target, native: &Target, python: &str) -> any
         "score / lines of code / functions / max nesting: Corral {}, native {}. \
          Findings (line:rule): Corral {} suggestions and {} vulnerabilities, native {} and {}; \
          the lists are {}. Text block: Corral {} bytes, native {} bytes.",
-        c.0, n.0, c.1.len(), c.2.len(), n.1.len(), n.2.len(),
-        if c.1 == n.1 && c.2 == n.2 { "the same".to_owned() } else { "different".to_owned() },
-        answers[0].1, answers[1].1,
+        c.0,
+        n.0,
+        c.1.len(),
+        c.2.len(),
+        n.1.len(),
+        n.2.len(),
+        if c.1 == n.1 && c.2 == n.2 {
+            "the same".to_owned()
+        } else {
+            "different".to_owned()
+        },
+        answers[0].1,
+        answers[1].1,
     );
     if c.1 != n.1 || c.2 != n.2 {
-        let only = |a: &[String], b: &[String]| a.iter().filter(|x| !b.contains(x)).cloned().collect::<Vec<_>>().join(", ");
-        let (a, b) = ([c.1.clone(), c.2.clone()].concat(), [n.1.clone(), n.2.clone()].concat());
-        out.push_str(&format!(" Only Corral: {}. Only native: {}.", only(&a, &b), only(&b, &a)));
+        let only = |a: &[String], b: &[String]| {
+            a.iter()
+                .filter(|x| !b.contains(x))
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let (a, b) = (
+            [c.1.clone(), c.2.clone()].concat(),
+            [n.1.clone(), n.2.clone()].concat(),
+        );
+        out.push_str(&format!(
+            " Only Corral: {}. Only native: {}.",
+            only(&a, &b),
+            only(&b, &a)
+        ));
     }
     Ok(out)
 }
@@ -406,7 +642,9 @@ fn bench_config(guests: &Path) -> String {
 }
 
 fn twenty_config(guests: &Path) -> String {
-    let mut out = format!("# Written by bench/loadgen: the example components repeated to {TWENTY}.\n[server]\nname = \"corral-bench-20\"\n");
+    let mut out = format!(
+        "# Written by bench/loadgen: the example components repeated to {TWENTY}.\n[server]\nname = \"corral-bench-20\"\n"
+    );
     for i in 0..TWENTY {
         let name = EXAMPLES[i % EXAMPLES.len()];
         out.push_str(&format!(
@@ -439,22 +677,47 @@ fn results_markdown(
     let previous = std::fs::read_to_string(&args.out).unwrap_or_default();
     let analysis = match (previous.find(ANALYSIS_BEGIN), previous.find(ANALYSIS_END)) {
         (Some(a), Some(b)) if a < b => previous[a..b + ANALYSIS_END.len()].to_owned(),
-        _ => format!("{ANALYSIS_BEGIN}\n## What limits each ratio\n\nNot written yet for these numbers.\n{ANALYSIS_END}"),
+        _ => format!(
+            "{ANALYSIS_BEGIN}\n## What limits each ratio\n\nNot written yet for these numbers.\n{ANALYSIS_END}"
+        ),
     };
     let cpu = shell("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2");
     let sandbox = |tool: &str| {
         let of = |f: fn(&(&str, f64, f64)) -> f64| {
-            let v: Vec<f64> = notes.sandbox.iter().filter(|s| s.0 == tool).map(f).collect();
+            let v: Vec<f64> = notes
+                .sandbox
+                .iter()
+                .filter(|s| s.0 == tool)
+                .map(f)
+                .collect();
             report::median(&v).unwrap_or(f64::NAN)
         };
-        format!("`{tool}`: {:.0} µs per call inside the sandbox (fresh instance, arguments in, result out), {:.0} fuel", of(|s| s.1), of(|s| s.2))
+        format!(
+            "`{tool}`: {:.0} µs per call inside the sandbox (fresh instance, arguments in, result out), {:.0} fuel",
+            of(|s| s.1),
+            of(|s| s.2)
+        )
     };
-    let command = if args.command.is_empty() { "bench/run".to_owned() } else { args.command.clone() };
-    let callers = args.callers.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+    let command = if args.command.is_empty() {
+        "bench/run".to_owned()
+    } else {
+        args.command.clone()
+    };
+    let callers = args
+        .callers
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
     let errors = if report.errors.is_empty() {
         "None.".to_owned()
     } else {
-        report.errors.iter().map(|e| format!("- {e}")).collect::<Vec<_>>().join("\n")
+        report
+            .errors
+            .iter()
+            .map(|e| format!("- {e}"))
+            .collect::<Vec<_>>()
+            .join("\n")
     };
     format!(
         "# Corral against the native floor\n\n\
@@ -527,8 +790,16 @@ fn results_markdown(
         sandbox_add = sandbox("add"),
         sandbox_analyze = sandbox("analyze_code"),
         kernel = shell("uname -r"),
-        load_before = load[0].split_whitespace().take(3).collect::<Vec<_>>().join(" "),
-        load_after = load[1].split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+        load_before = load[0]
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+        load_after = load[1]
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
         commit = shell("git rev-parse --short HEAD"),
         dirty = if shell("git status --porcelain -- runtime").is_empty() {
             String::new()
@@ -543,7 +814,10 @@ fn results_markdown(
         examples = EXAMPLES.join(", "),
         tools = notes.tool_count_20,
         analysis_compare = notes.analysis,
-        loadgen = std::env::args().map(|a| if a.contains(' ') { format!("'{a}'") } else { a }).collect::<Vec<_>>().join(" "),
+        loadgen = std::env::args()
+            .map(|a| if a.contains(' ') { format!("'{a}'") } else { a })
+            .collect::<Vec<_>>()
+            .join(" "),
         per_run = report.per_run(),
     )
 }

@@ -2,8 +2,8 @@
 //! callers, CPU used by the client and by the server, and memory.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use rmcp::{Peer, RoleClient};
@@ -70,7 +70,12 @@ fn process_cpu(pid: u32) -> Duration {
     let fields: Vec<&str> = stat
         .rsplit_once(')')
         .map_or(vec![], |(_, rest)| rest.split_whitespace().collect());
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     // SAFETY: sysconf has no preconditions.
     let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
     Duration::from_nanos((ticks(11) + ticks(12)) * 1_000_000_000 / per_second)
@@ -116,7 +121,12 @@ pub struct ErrorSummary {
 }
 
 /// Makes the `n`th call and checks its answer.
-async fn call_once(peer: &Peer<RoleClient>, call: Call, n: u64, python: &str) -> Result<(), String> {
+async fn call_once(
+    peer: &Peer<RoleClient>,
+    call: Call,
+    n: u64,
+    python: &str,
+) -> Result<(), String> {
     let answer = tokio::time::timeout(CALL_TIMEOUT, peer.call_tool(call.params(n, python))).await;
     match answer {
         Err(_) => Err(format!("no answer within {} s", CALL_TIMEOUT.as_secs())),
@@ -129,10 +139,9 @@ async fn call_once(peer: &Peer<RoleClient>, call: Call, n: u64, python: &str) ->
                 .and_then(|c| c.as_text())
                 .map_or("", |t| t.text.as_str())
         )),
-        Ok(Ok(result)) if !call.check(n, result.structured_content.as_ref()) => Err(format!(
-            "wrong answer: {:?}",
-            result.structured_content
-        )),
+        Ok(Ok(result)) if !call.check(n, result.structured_content.as_ref()) => {
+            Err(format!("wrong answer: {:?}", result.structured_content))
+        }
         Ok(Ok(_)) => Ok(()),
     }
 }
@@ -213,7 +222,8 @@ pub async fn throughput(
     let errors = Arc::new(Errors::default());
     let mut tasks = tokio::task::JoinSet::new();
     for (i, peer) in peers.into_iter().enumerate() {
-        let (done, stop, errors, python) = (done.clone(), stop.clone(), errors.clone(), python.clone());
+        let (done, stop, errors, python) =
+            (done.clone(), stop.clone(), errors.clone(), python.clone());
         tasks.spawn(async move {
             let mut n = i as u64 * 1_000_003;
             while !stop.load(Ordering::Relaxed) {

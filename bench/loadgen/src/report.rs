@@ -47,7 +47,14 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn add(&mut self, name: &str, unit: &'static str, better: Better, side: Side, sample: Sample) {
+    pub fn add(
+        &mut self,
+        name: &str,
+        unit: &'static str,
+        better: Better,
+        side: Side,
+        sample: Sample,
+    ) {
         let row = match self.rows.iter().position(|r| r.name == name) {
             Some(i) => &mut self.rows[i],
             None => {
@@ -77,8 +84,15 @@ impl Report {
                 .zip(native)
                 .map(|(c, n)| c.value / n.value)
                 .collect();
-            let (c, n) = (median_of(corral, |s| Some(s.value)), median_of(native, |s| Some(s.value)));
-            let differences: Vec<f64> = corral.iter().zip(native).map(|(c, n)| c.value - n.value).collect();
+            let (c, n) = (
+                median_of(corral, |s| Some(s.value)),
+                median_of(native, |s| Some(s.value)),
+            );
+            let differences: Vec<f64> = corral
+                .iter()
+                .zip(native)
+                .map(|(c, n)| c.value - n.value)
+                .collect();
             let difference = if row.better == Better::Lower {
                 median(&differences).map_or("–".into(), |d| format!("{} {}", number(d), row.unit))
             } else {
@@ -89,12 +103,24 @@ impl Report {
                 out,
                 "| {}{} | {} {unit} | {} {unit} | **{}** ({}–{}) | {difference} | {} | {} | {} |",
                 row.name,
-                if errors > 0 { format!(" ⚠ {errors} failed calls") } else { String::new() },
+                if errors > 0 {
+                    format!(" ⚠ {errors} failed calls")
+                } else {
+                    String::new()
+                },
                 c.map_or("–".into(), number),
                 n.map_or("–".into(), number),
                 median(&ratios).map_or("–".into(), |r| format!("{r:.2}")),
-                ratios.iter().copied().reduce(f64::min).map_or("–".into(), |r| format!("{r:.2}")),
-                ratios.iter().copied().reduce(f64::max).map_or("–".into(), |r| format!("{r:.2}")),
+                ratios
+                    .iter()
+                    .copied()
+                    .reduce(f64::min)
+                    .map_or("–".into(), |r| format!("{r:.2}")),
+                ratios
+                    .iter()
+                    .copied()
+                    .reduce(f64::max)
+                    .map_or("–".into(), |r| format!("{r:.2}")),
                 pair(corral, native, |s| s.client_share.map(|x| x * 100.0), "%"),
                 pair(corral, native, |s| s.server_share.map(|x| x * 100.0), "%"),
                 pair(corral, native, |s| s.server_us_per_call, " µs"),
@@ -106,18 +132,35 @@ impl Report {
 
     /// Every run's values, for judging the noise.
     pub fn per_run(&self) -> String {
-        let mut out = String::from("| measurement | Corral, per run | native, per run |\n|---|---|---|\n");
+        let mut out =
+            String::from("| measurement | Corral, per run | native, per run |\n|---|---|---|\n");
         for row in &self.rows {
             let list = |samples: &[Sample]| {
-                samples.iter().map(|s| number(s.value)).collect::<Vec<_>>().join(", ")
+                samples
+                    .iter()
+                    .map(|s| number(s.value))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             };
-            let _ = writeln!(out, "| {} ({}) | {} | {} |", row.name, row.unit, list(&row.samples[0]), list(&row.samples[1]));
+            let _ = writeln!(
+                out,
+                "| {} ({}) | {} | {} |",
+                row.name,
+                row.unit,
+                list(&row.samples[0]),
+                list(&row.samples[1])
+            );
         }
         out
     }
 }
 
-fn pair(corral: &[Sample], native: &[Sample], f: impl Fn(&Sample) -> Option<f64> + Copy, unit: &str) -> String {
+fn pair(
+    corral: &[Sample],
+    native: &[Sample],
+    f: impl Fn(&Sample) -> Option<f64> + Copy,
+    unit: &str,
+) -> String {
     match (median_of(corral, f), median_of(native, f)) {
         (Some(c), Some(n)) => format!("{} / {}{unit}", number(c), number(n)),
         _ => "–".into(),
@@ -168,11 +211,18 @@ mod tests {
     fn ratios_are_taken_within_each_run() {
         let mut report = Report::default();
         for (c, n) in [(2.0, 1.0), (30.0, 10.0), (4.0, 1.0)] {
-            let sample = |value| Sample { value, ..Sample::default() };
+            let sample = |value| Sample {
+                value,
+                ..Sample::default()
+            };
             report.add("x", "µs", Better::Lower, Side::Corral, sample(c));
             report.add("x", "µs", Better::Lower, Side::Native, sample(n));
         }
         // Ratios 2, 3, 4: the median is 3, not median(c) / median(n) = 4 / 1.
-        assert!(report.table().contains("**3.00** (2.00–4.00)"), "{}", report.table());
+        assert!(
+            report.table().contains("**3.00** (2.00–4.00)"),
+            "{}",
+            report.table()
+        );
     }
 }

@@ -34,7 +34,11 @@ impl Target {
         Target {
             name: "corral",
             program: program.to_owned(),
-            args: vec!["serve".into(), "--config".into(), config.display().to_string()],
+            args: vec![
+                "serve".into(),
+                "--config".into(),
+                config.display().to_string(),
+            ],
             cache_home: cache_home.to_owned(),
         }
     }
@@ -84,7 +88,8 @@ impl StdioServer {
             .spawn()
             .with_context(|| format!("cannot start {}", target.program.display()))?;
         let pid = transport.id().context("the server exited at once")?;
-        let session = ().serve_with_lifecycle(transport, ClientLifecycleMode::Initialize)
+        let session = ()
+            .serve_with_lifecycle(transport, ClientLifecycleMode::Initialize)
             .await
             .with_context(|| format!("{} over stdio: the MCP handshake failed", target.name))?;
         Ok(StdioServer { session, pid })
@@ -168,7 +173,10 @@ pub fn peers(sessions: &[Session], callers: usize, shared: bool) -> Vec<Peer<Rol
     if shared {
         vec![sessions[0].peer().clone(); callers]
     } else {
-        sessions[..callers].iter().map(|s| s.peer().clone()).collect()
+        sessions[..callers]
+            .iter()
+            .map(|s| s.peer().clone())
+            .collect()
     }
 }
 

@@ -91,7 +91,14 @@ pub fn python_file() -> String {
          \n",
     );
     let entities = [
-        "orders", "shipments", "returns", "suppliers", "pallets", "invoices", "transfers", "audits",
+        "orders",
+        "shipments",
+        "returns",
+        "suppliers",
+        "pallets",
+        "invoices",
+        "transfers",
+        "audits",
     ];
     for (i, entity) in entities.iter().enumerate() {
         out.push_str(&format!(

@@ -35,7 +35,14 @@ const MAX_FUNCTION_LINES: u32 = 50;
 const MAX_LINE_CHARS: usize = 100;
 const MAX_NESTING: u32 = 4;
 const SECRET_NAMES: [&str; 8] = [
-    "password", "passwd", "secret", "api_key", "apikey", "token", "access_key", "private_key",
+    "password",
+    "passwd",
+    "secret",
+    "api_key",
+    "apikey",
+    "token",
+    "access_key",
+    "private_key",
 ];
 
 struct Finding {
@@ -62,7 +69,11 @@ impl Finding {
 
 /// Analyses `code` and returns Corral's `analysis` record as JSON.
 pub fn analyze(code: &str, language: Language) -> Value {
-    let comment_start = if language == Language::Python { "#" } else { "//" };
+    let comment_start = if language == Language::Python {
+        "#"
+    } else {
+        "//"
+    };
     let uses_subprocess = language == Language::Python && code.contains("subprocess");
     let mut findings = Vec::new();
     let (mut loc, mut functions, mut max_depth, mut depth) = (0u32, 0u32, 0u32, 0u32);
@@ -74,10 +85,26 @@ pub fn analyze(code: &str, language: Language) -> Value {
         let (code_part, comment) = split(raw, comment_start);
         let mut line_findings = Vec::new();
         if raw.chars().count() > MAX_LINE_CHARS {
-            line_findings.push(rule(number, "long-line", "info", true, format!("This line has {} characters, over the limit of {MAX_LINE_CHARS}; break it up.", raw.chars().count())));
+            line_findings.push(rule(
+                number,
+                "long-line",
+                "info",
+                true,
+                format!(
+                    "This line has {} characters, over the limit of {MAX_LINE_CHARS}; break it up.",
+                    raw.chars().count()
+                ),
+            ));
         }
         if comment.contains("TODO") || comment.contains("FIXME") {
-            line_findings.push(rule(number, "todo-comment", "info", true, "A TODO or FIXME note is still open; resolve it or move it to the issue tracker.".into()));
+            line_findings.push(rule(
+                number,
+                "todo-comment",
+                "info",
+                true,
+                "A TODO or FIXME note is still open; resolve it or move it to the issue tracker."
+                    .into(),
+            ));
         }
         if !code_part.trim().is_empty() {
             loc += 1;
@@ -114,9 +141,20 @@ pub fn analyze(code: &str, language: Language) -> Value {
             }
             max_depth = max_depth.max(depth);
             if previous <= MAX_NESTING && depth > MAX_NESTING {
-                line_findings.push(rule(number, "deep-nesting", "warning", true, "Blocks here are nested more than 4 deep; extract a function or return early.".into()));
+                line_findings.push(rule(
+                    number,
+                    "deep-nesting",
+                    "warning",
+                    true,
+                    "Blocks here are nested more than 4 deep; extract a function or return early."
+                        .into(),
+                ));
             }
-            for (call, id) in [("eval", "eval"), ("exec", "exec"), ("os.system", "os-system")] {
+            for (call, id) in [
+                ("eval", "eval"),
+                ("exec", "exec"),
+                ("os.system", "os-system"),
+            ] {
                 if calls(&code_part, call) {
                     line_findings.push(rule(number, id, "high", false, format!("`{call}` executes text as code or as a shell command; use a safer, explicit API instead.")));
                 }
@@ -162,8 +200,20 @@ fn close(open: &mut Vec<(usize, u32, u32)>, findings: &mut Vec<Finding>, indent:
     }
 }
 
-fn rule(line: u32, rule: &'static str, severity: &'static str, suggestion: bool, message: String) -> Finding {
-    Finding { line, rule, severity, message, suggestion }
+fn rule(
+    line: u32,
+    rule: &'static str,
+    severity: &'static str,
+    suggestion: bool,
+    message: String,
+) -> Finding {
+    Finding {
+        line,
+        rule,
+        severity,
+        message,
+        suggestion,
+    }
 }
 
 /// The line's code (string contents blanked) and its comment.
@@ -191,7 +241,8 @@ fn calls(code: &str, name: &str) -> bool {
     code.match_indices(name).any(|(at, _)| {
         let before = code[..at].chars().next_back();
         let after = code[at + name.len()..].trim_start();
-        !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') && after.starts_with('(')
+        !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+            && after.starts_with('(')
     })
 }
 

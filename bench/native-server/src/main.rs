@@ -52,7 +52,10 @@ async fn serve_stdio() -> anyhow::Result<()> {
         .serve(rmcp::transport::stdio())
         .await
         .context("the MCP session over stdio failed to start")?;
-    running.waiting().await.context("the MCP session over stdio failed")?;
+    running
+        .waiting()
+        .await
+        .context("the MCP session over stdio failed")?;
     Ok(())
 }
 

@@ -123,16 +123,19 @@ fn analyze_code(args: &Map<String, Value>) -> Answer {
             let text = analysis.to_string();
             Ok((analysis, text))
         }
-        _ => Err("invalid arguments for tool \"analyze_code\": give code (a string) \
+        _ => Err(
+            "invalid arguments for tool \"analyze_code\": give code (a string) \
                   and language (python, javascript or rust)"
-            .to_owned()),
+                .to_owned(),
+        ),
     }
 }
 
 impl ServerHandler for NativeServer {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::new("native-server", env!("CARGO_PKG_VERSION")))
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build()).with_server_info(
+            Implementation::new("native-server", env!("CARGO_PKG_VERSION")),
+        )
     }
 
     async fn list_tools(
@@ -159,7 +162,9 @@ impl ServerHandler for NativeServer {
             "analyze_code" => analyze_code(args),
             other => {
                 return Err(ErrorData::invalid_params(
-                    format!("unknown tool {other:?}: tools/list names the tools this server offers"),
+                    format!(
+                        "unknown tool {other:?}: tools/list names the tools this server offers"
+                    ),
                     None,
                 ));
             }

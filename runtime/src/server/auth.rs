@@ -285,6 +285,7 @@ mod tests {
         assert!(TokenAuth::parse_file("short\n", Path::new("t")).is_err());
         let auth = TokenAuth::new(
             parsed,
+            None,
             "http://x/.well-known/oauth-protected-resource".into(),
         );
         assert!(
