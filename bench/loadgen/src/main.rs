@@ -83,6 +83,8 @@ fn main() -> anyhow::Result<()> {
 async fn run(args: Args) -> anyhow::Result<()> {
     let started = Instant::now();
     let load_before = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    // The tree corral was just built from (others may commit during the run).
+    let revision = revision();
     std::fs::create_dir_all(&args.work_dir)?;
     let work = args.work_dir.canonicalize()?;
     let guests = args
@@ -157,6 +159,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         &report,
         &notes,
         &python,
+        &revision,
         elapsed,
         [&load_before, &load_after],
     );
@@ -655,6 +658,19 @@ fn twenty_config(guests: &Path) -> String {
     out
 }
 
+/// The commit checked out when the run started, and whether runtime/ had
+/// uncommitted changes then.
+fn revision() -> String {
+    let commit = shell("git rev-parse --short HEAD");
+    if shell("git status --porcelain -- runtime").is_empty() {
+        format!("commit {commit}")
+    } else {
+        format!(
+            "commit {commit} with uncommitted changes in runtime/ (work in progress was measured)"
+        )
+    }
+}
+
 fn shell(command: &str) -> String {
     std::process::Command::new("sh")
         .args(["-c", command])
@@ -671,6 +687,7 @@ fn results_markdown(
     report: &Report,
     notes: &Notes,
     python: &str,
+    revision: &str,
     elapsed: Duration,
     load: [&str; 2],
 ) -> String {
@@ -741,7 +758,7 @@ fn results_markdown(
          - kernel: {kernel}\n\
          - load average before / after: {load_before} / {load_after} (other work on the \
          machine shows up here: the runs are only as quiet as this)\n\
-         - corral: commit {commit}{dirty}\n\
+         - corral: built from {revision}\n\
          - `free -h`:\n\n```\n{free}\n```\n\n\
          ## What is measured\n\n\
          - **Servers.** Corral (`corral serve --config corral-bench.toml`, the `calc` and \
@@ -800,12 +817,6 @@ fn results_markdown(
             .take(3)
             .collect::<Vec<_>>()
             .join(" "),
-        commit = shell("git rev-parse --short HEAD"),
-        dirty = if shell("git status --porcelain -- runtime").is_empty() {
-            String::new()
-        } else {
-            ", with uncommitted changes in runtime/ (work in progress was measured)".to_owned()
-        },
         free = shell("free -h"),
         py_lines = python.lines().count(),
         py_bytes = python.len(),

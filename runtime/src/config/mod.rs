@@ -8,12 +8,14 @@
 //! checked while deserialising so the TOML error points at their line.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
-use serde::de::{self, Deserializer};
+
+mod values;
+
+use values::{MemorySize, Positive, Timeout};
 
 use crate::grants::{DirGrant, EnvGrant, Grants, NetGrant, RawDir, RawHints, ToolHints};
 
@@ -550,175 +552,5 @@ struct RawNetwork {
     allow: Vec<String>,
 }
 
-/// A memory size written as `"64MiB"` (or a plain number of bytes).
-#[derive(Clone, Copy)]
-struct MemorySize(u64);
-
-impl<'de> Deserialize<'de> for MemorySize {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl de::Visitor<'_> for Visitor {
-            type Value = MemorySize;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a memory size such as \"64MiB\"")
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<MemorySize, E> {
-                let bytes = u64::try_from(v)
-                    .map_err(|_| E::custom(format!("memory size {v} is negative")))?;
-                check_memory(bytes)
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<MemorySize, E> {
-                let size: bytesize::ByteSize = v.parse().map_err(|_| {
-                    E::custom(format!(
-                        "{v:?} is not a memory size; write e.g. \"64MiB\", \"512KiB\" or \"1GiB\""
-                    ))
-                })?;
-                check_memory(size.as_u64())
-            }
-        }
-        d.deserialize_any(Visitor)
-    }
-}
-
-fn check_memory<E: de::Error>(bytes: u64) -> Result<MemorySize, E> {
-    if (MIN_MEMORY..=MAX_MEMORY).contains(&bytes) {
-        Ok(MemorySize(bytes))
-    } else {
-        Err(E::custom(format!(
-            "memory size of {bytes} bytes is out of range: give between \"1MiB\" and \"4GiB\""
-        )))
-    }
-}
-
-/// A duration written as `"10s"`, `"500ms"` or `"2m"`.
-#[derive(Clone, Copy)]
-struct Timeout(Duration);
-
-impl<'de> Deserialize<'de> for Timeout {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        let duration = humantime::parse_duration(&text).map_err(|_| {
-            de::Error::custom(format!(
-                "{text:?} is not a duration; write e.g. \"10s\", \"500ms\" or \"2m\""
-            ))
-        })?;
-        if duration.is_zero() || duration > MAX_TIMEOUT {
-            return Err(de::Error::custom(format!(
-                "timeout {text:?} is out of range: give more than 0s and at most \"1h\""
-            )));
-        }
-        Ok(Timeout(duration))
-    }
-}
-
-/// A number that must be at least 1.
-#[derive(Clone, Copy)]
-struct Positive<T>(T);
-
-impl<'de, T> Deserialize<'de> for Positive<T>
-where
-    T: Deserialize<'de> + PartialOrd + From<u8> + fmt::Display,
-{
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let value = T::deserialize(d)?;
-        if value < T::from(1) {
-            return Err(de::Error::custom(format!(
-                "{value} is not allowed here: give a number of at least 1"
-            )));
-        }
-        Ok(Positive(value))
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(text: &str) -> Result<Config, ConfigError> {
-        Config::parse(text, Path::new("/etc/corral/corral.toml"))
-    }
-
-    #[test]
-    fn defaults_fill_every_silent_field() {
-        let config = parse("[components.calc]\npath = \"calc.wasm\"\n").unwrap();
-        assert_eq!(config.server.name, "corral");
-        let calc = config.component("calc").unwrap();
-        assert_eq!(calc.path, Path::new("/etc/corral/calc.wasm"));
-        assert_eq!(calc.limits, Limits::default());
-        assert_eq!(calc.path_line, Some(2));
-    }
-
-    #[test]
-    fn component_limits_override_defaults_field_by_field() {
-        let config = parse(
-            r#"
-            [defaults.limits]
-            memory = "32MiB"
-            timeout = "2s"
-
-            [components.a]
-            path = "/a.wasm"
-            limits = { fuel = 1000, timeout = "500ms" }
-            "#,
-        )
-        .unwrap();
-        let a = &config.components[0].limits;
-        assert_eq!(a.memory, 32 * 1024 * 1024);
-        assert_eq!(a.fuel, 1000);
-        assert_eq!(a.timeout, Duration::from_millis(500));
-    }
-
-    #[test]
-    fn unknown_key_is_named_with_its_line() {
-        let err = parse("[components.a]\npath = \"a.wasm\"\nmemroy = \"1MiB\"\n")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("line 3"), "{err}");
-        assert!(err.contains("memroy"), "{err}");
-        assert!(err.contains("limits"), "expected fields are listed: {err}");
-    }
-
-    #[test]
-    fn bad_memory_size_says_what_to_write() {
-        let err = parse("[components.a]\npath = \"a.wasm\"\nlimits = { memory = \"lots\" }\n")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("line 3"), "{err}");
-        assert!(err.contains("64MiB"), "{err}");
-    }
-
-    #[test]
-    fn zero_fuel_and_zero_timeout_are_refused() {
-        let err = parse("[defaults.limits]\nfuel = 0\n")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("at least 1"), "{err}");
-        let err = parse("[defaults.limits]\ntimeout = \"0s\"\n")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("out of range"), "{err}");
-    }
-
-    #[test]
-    fn missing_path_is_an_error() {
-        let err = parse("[components.a]\n").unwrap_err().to_string();
-        assert!(err.contains("path"), "{err}");
-    }
-
-    #[test]
-    fn missing_file_says_what_to_pass() {
-        let err = Config::load(Path::new("/nonexistent/corral.toml"))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("/nonexistent/corral.toml"), "{err}");
-        assert!(err.contains("--config"), "{err}");
-    }
-
-    #[test]
-    fn bad_tool_prefix_is_refused() {
-        let err = parse("[components.a]\npath = \"a.wasm\"\ntool_prefix = \"a b\"\n")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("tool_prefix"), "{err}");
-    }
-}
+mod tests;
