@@ -99,3 +99,31 @@ fn check_validates_everything_and_prints_the_effective_config() {
         "{stderr}"
     );
 }
+
+#[test]
+fn corral_environment_variables_and_flags_override_the_server_section() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("corral.toml");
+    let calc = corral_test_artifacts::calc().display().to_string();
+    std::fs::write(
+        &config,
+        format!("[server]\nmax_concurrent_calls = 8\n\n[components.calc]\npath = \"{calc}\"\n"),
+    )
+    .unwrap();
+    let output = std::process::Command::new(crate::support::CORRAL)
+        .args(["check", "--name", "from-flag", "--config"])
+        .arg(&config)
+        .env("CORRAL_MAX_CONCURRENT_CALLS", "3")
+        .env("CORRAL_REQUEST_TIMEOUT", "7s")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("name = \"from-flag\""), "{stdout}");
+    assert!(stdout.contains("max_concurrent_calls = 3"), "{stdout}");
+    assert!(stdout.contains("request_timeout = \"7s\""), "{stdout}");
+}

@@ -793,7 +793,7 @@ fn results_markdown(
          # which runs, from the repository root:\n\
          cargo build --release -p corral\n\
          cargo build --release --target wasm32-wasip2 --manifest-path guest-tools/Cargo.toml\n\
-         cargo build --release --manifest-path bench/Cargo.toml\n\
+         cargo build --release --manifest-path bench/Cargo.toml --target-dir bench/target\n\
          {loadgen}\n\
          ```\n\n\
          ## Failed calls\n\n{errors}\n\n\

@@ -8,19 +8,24 @@ use corral::config::Config;
 use corral::registry::Registry;
 use corral::sandbox::{Sandbox, SandboxSettings};
 
+use super::overrides::ServerOverrides;
+
 /// Arguments of `corral check`.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
     /// The configuration file.
     #[arg(long, short, default_value = "corral.toml", env = "CORRAL_CONFIG")]
     config: PathBuf,
+    #[command(flatten)]
+    overrides: ServerOverrides,
 }
 
 impl CheckArgs {
     /// Loads the config, compiles and links every component, and prints
     /// what a `serve` would run with.
     pub fn execute(self) -> anyhow::Result<()> {
-        let config = Config::load(&self.config)?;
+        let mut config = Config::load(&self.config)?;
+        self.overrides.apply(&mut config.server)?;
         let sandbox = Sandbox::new(SandboxSettings {
             max_concurrent_calls: 1,
             max_memory: config

@@ -3,6 +3,7 @@
 
 mod audit;
 mod check;
+mod overrides;
 mod serve;
 
 use std::io::IsTerminal;

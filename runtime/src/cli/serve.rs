@@ -1,7 +1,6 @@
 //! `corral serve`: load the config, compile the components, serve MCP over
 //! stdio (the default) or streamable HTTP.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -12,6 +11,8 @@ use corral::sandbox::{Sandbox, SandboxSettings};
 use corral::server::{CorralServer, serve_http, serve_stdio};
 use tokio_util::sync::CancellationToken;
 
+use super::overrides::ServerOverrides;
+
 /// How long in-flight HTTP requests may take to finish after SIGTERM/SIGINT.
 const GRACE: Duration = Duration::from_secs(30);
 
@@ -21,14 +22,8 @@ pub struct ServeArgs {
     /// The configuration file.
     #[arg(long, short, default_value = "corral.toml", env = "CORRAL_CONFIG")]
     config: PathBuf,
-    /// Serve streamable HTTP at http://ADDR/mcp instead of stdio
-    /// (overrides server.http.listen).
-    #[arg(long, value_name = "ADDR", env = "CORRAL_HTTP")]
-    http: Option<SocketAddr>,
-    /// Allow serving a non-loopback address without authentication
-    /// (for a trusted proxy that authenticates in front of corral).
-    #[arg(long, env = "CORRAL_ALLOW_UNAUTHENTICATED")]
-    allow_unauthenticated: bool,
+    #[command(flatten)]
+    overrides: ServerOverrides,
 }
 
 impl ServeArgs {
@@ -36,10 +31,7 @@ impl ServeArgs {
     /// shutdown signal arrives (HTTP).
     pub fn execute(self) -> anyhow::Result<()> {
         let mut config = Config::load(&self.config)?;
-        if self.http.is_some() {
-            config.server.http.listen = self.http;
-        }
-        config.server.http.allow_unauthenticated |= self.allow_unauthenticated;
+        self.overrides.apply(&mut config.server)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
