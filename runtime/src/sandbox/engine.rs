@@ -18,6 +18,9 @@ use super::executor::CallState;
 use crate::config::Limits;
 use crate::grants::Grants;
 
+/// Linear memory kept resident in a pool slot between calls.
+const KEEP_RESIDENT: usize = 2 * 1024 * 1024;
+
 /// How often running guests yield to the async runtime.
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(5);
 
@@ -98,7 +101,12 @@ impl Sandbox {
             .total_core_instances(slots.saturating_mul(32))
             .total_memories(slots.saturating_mul(4))
             .total_tables(slots.saturating_mul(16))
-            .max_memory_size(usize::try_from(settings.max_memory).unwrap_or(usize::MAX));
+            .max_memory_size(usize::try_from(settings.max_memory).unwrap_or(usize::MAX))
+            // Keep a Rust guest's initial memory (≈ 1.1 MiB) and tables
+            // resident between calls: decommitting and faulting them in
+            // again per call costs TLB shootdowns (measured: bench/RESULTS.md).
+            .linear_memory_keep_resident(KEEP_RESIDENT)
+            .table_keep_resident(64 * 1024);
 
         let mut config = wasmtime::Config::new();
         config
