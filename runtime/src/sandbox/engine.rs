@@ -5,10 +5,12 @@
 //! ticks the engine's epoch so a running guest regularly yields to tokio:
 //! that is what lets a deadline or a cancellation stop a guest that spins.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
@@ -73,8 +75,13 @@ pub struct Sandbox {
     inner: Arc<Inner>,
 }
 
+/// Compiled components by the SHA-256 of their bytes, shared by the config
+/// entries that name the same file.
+type Compiled = Mutex<HashMap<[u8; 32], Arc<OnceLock<Result<Component, String>>>>>;
+
 pub(crate) struct Inner {
     pub(crate) engine: Engine,
+    compiled: Compiled,
     cache: Option<ArtifactCache>,
     linker: Linker<CallState>,
     pub(crate) permits: Semaphore,
@@ -133,6 +140,7 @@ impl Sandbox {
         Ok(Sandbox {
             inner: Arc::new(Inner {
                 engine,
+                compiled: Compiled::default(),
                 cache,
                 linker,
                 permits: Semaphore::new(slots as usize),
@@ -156,17 +164,37 @@ impl Sandbox {
         limits: Limits,
         grants: Arc<Grants>,
     ) -> Result<Program, SandboxError> {
-        let engine = &self.inner.engine;
-        let compile = || Component::new(engine, bytes);
-        let compiled = match &self.inner.cache {
-            Some(cache) => cache.get_or_compile(engine, bytes, compile),
-            None => compile().map(|c| (c, Origin::Compiled)),
+        // One compilation per distinct file, even when several config
+        // entries (or parallel loaders) name the same bytes.
+        let slot = {
+            let digest: [u8; 32] = Sha256::digest(bytes).into();
+            let mut compiled = self
+                .inner
+                .compiled
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            compiled.entry(digest).or_default().clone()
         };
-        let (component, origin) = compiled.map_err(|e| SandboxError::Compile {
-            component: name.to_owned(),
-            message: format!("{e:#}"),
-        })?;
-        tracing::debug!(component = name, ?origin, "component ready");
+        let component = slot
+            .get_or_init(|| {
+                let engine = &self.inner.engine;
+                let compile = || Component::new(engine, bytes);
+                let compiled = match &self.inner.cache {
+                    Some(cache) => cache.get_or_compile(engine, bytes, compile),
+                    None => compile().map(|c| (c, Origin::Compiled)),
+                };
+                compiled
+                    .map(|(component, origin)| {
+                        tracing::debug!(component = name, ?origin, "component ready");
+                        component
+                    })
+                    .map_err(|e| format!("{e:#}"))
+            })
+            .clone()
+            .map_err(|message| SandboxError::Compile {
+                component: name.to_owned(),
+                message,
+            })?;
         let pre =
             self.inner
                 .linker
