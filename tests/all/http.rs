@@ -112,6 +112,19 @@ impl HttpServer {
     }
 }
 
+/// The names of the tools `client` sees, sorted.
+async fn sorted_tool_names(client: &RunningService<RoleClient, ()>) -> Vec<String> {
+    let mut names: Vec<String> = client
+        .list_all_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name.into())
+        .collect();
+    names.sort();
+    names
+}
+
 fn initialize_body() -> serde_json::Value {
     json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}})
@@ -208,15 +221,7 @@ async fn tokens_are_required_and_limit_the_tools() {
     let limited = server
         .client(Some(CALC_TOKEN), ClientLifecycleMode::Initialize)
         .await;
-    let mut names: Vec<String> = limited
-        .list_all_tools()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|t| t.name.into())
-        .collect();
-    names.sort();
-    assert_eq!(names, ["add", "divide"]);
+    assert_eq!(sorted_tool_names(&limited).await, ["add", "divide"]);
     let forbidden = CallToolRequestParams::new("analyze_code").with_arguments(
         json!({"code": "x", "language": "python"})
             .as_object()
@@ -341,15 +346,7 @@ hs256_secret_env = "CORRAL_TEST_JWT_SECRET"
             ClientLifecycleMode::Initialize,
         )
         .await;
-    let mut names: Vec<String> = calc
-        .list_all_tools()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|t| t.name.into())
-        .collect();
-    names.sort();
-    assert_eq!(names, ["add", "divide"]);
+    assert_eq!(sorted_tool_names(&calc).await, ["add", "divide"]);
     let all = server
         .client(
             Some(&jwt(good("openid tools:all"))),
