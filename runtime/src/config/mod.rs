@@ -13,7 +13,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+mod http;
 mod values;
+
+pub use http::{HttpSettings, JwtSettings};
+use http::{RawAuth, RawHttp};
 
 use values::{MemorySize, Positive, Timeout};
 
@@ -63,51 +67,6 @@ pub struct ServerSettings {
     pub cache_dir: Option<PathBuf>,
     /// How long a call waits for a free slot before it is refused as busy.
     pub queue_timeout: Duration,
-}
-
-/// `[server.http]` and `[server.auth]`.
-#[derive(Debug, Clone)]
-pub struct HttpSettings {
-    /// Serve HTTP on this address instead of stdio.
-    pub listen: Option<std::net::SocketAddr>,
-    /// Accepted `Host` header values, besides the loopback names.
-    pub allowed_hosts: Vec<String>,
-    /// Accepted `Origin` values (e.g. `https://app.example.com:443`);
-    /// empty means loopback origins only.
-    pub allowed_origins: Vec<String>,
-    /// The largest request body.
-    pub max_body_size: u64,
-    /// Requests served at once; more get 503.
-    pub max_concurrent_requests: u32,
-    /// The longest time a request may take to get its response headers.
-    pub request_timeout: Duration,
-    /// Serve a non-loopback address without authentication.
-    pub allow_unauthenticated: bool,
-    /// A file of bearer tokens (see README).
-    pub tokens_file: Option<PathBuf>,
-    /// An environment variable holding comma-separated bearer tokens.
-    pub tokens_env: Option<String>,
-    /// Authorization servers advertised in the protected-resource metadata.
-    pub authorization_servers: Vec<String>,
-    /// JWT bearer tokens, when configured.
-    pub jwt: Option<JwtSettings>,
-    /// Scope → tools a token with that scope may use (`"*"`: every tool).
-    /// Empty: every token may use every tool.
-    pub scopes: BTreeMap<String, Vec<String>>,
-}
-
-/// `[server.auth.jwt]`: how JWT bearer tokens are verified.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct JwtSettings {
-    /// Required `iss` claim.
-    pub issuer: String,
-    /// Required `aud` claim.
-    pub audience: String,
-    /// Environment variable holding the HS256 shared secret.
-    pub hs256_secret_env: Option<String>,
-    /// A JWKS file with the RS256/ES256 public keys.
-    pub jwks_file: Option<PathBuf>,
 }
 
 /// One `[components.NAME]` table.
@@ -332,35 +291,7 @@ impl Config {
                     .server
                     .max_result_size
                     .map_or(DEFAULT_MAX_RESULT_SIZE, |m| m.0),
-                http: HttpSettings {
-                    listen: raw.server.http.listen,
-                    allowed_hosts: raw.server.http.allowed_hosts,
-                    allowed_origins: raw.server.http.allowed_origins,
-                    max_body_size: raw
-                        .server
-                        .http
-                        .max_body_size
-                        .map_or(4 * 1024 * 1024, |m| m.0),
-                    max_concurrent_requests: raw
-                        .server
-                        .http
-                        .max_concurrent_requests
-                        .map_or(256, |n| n.0),
-                    request_timeout: raw
-                        .server
-                        .http
-                        .request_timeout
-                        .map_or(Duration::from_secs(120), |t| t.0),
-                    allow_unauthenticated: raw.server.http.allow_unauthenticated,
-                    tokens_file: raw.server.auth.tokens_file.map(|f| base.join(f)),
-                    tokens_env: raw.server.auth.tokens_env,
-                    authorization_servers: raw.server.auth.authorization_servers,
-                    jwt: raw.server.auth.jwt.map(|jwt| JwtSettings {
-                        jwks_file: jwt.jwks_file.map(|f| base.join(f)),
-                        ..jwt
-                    }),
-                    scopes: raw.server.auth.scopes,
-                },
+                http: http::resolve(raw.server.http, raw.server.auth, base),
                 cache_dir: match (raw.server.cache, raw.server.cache_dir) {
                     (false, _) => None,
                     (true, Some(dir)) => Some(base.join(dir)),
@@ -472,33 +403,6 @@ struct RawServer {
     http: RawHttp,
     #[serde(default)]
     auth: RawAuth,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawHttp {
-    listen: Option<std::net::SocketAddr>,
-    #[serde(default)]
-    allowed_hosts: Vec<String>,
-    #[serde(default)]
-    allowed_origins: Vec<String>,
-    max_body_size: Option<MemorySize>,
-    max_concurrent_requests: Option<Positive<u32>>,
-    request_timeout: Option<Timeout>,
-    #[serde(default)]
-    allow_unauthenticated: bool,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawAuth {
-    tokens_file: Option<PathBuf>,
-    tokens_env: Option<String>,
-    #[serde(default)]
-    authorization_servers: Vec<String>,
-    jwt: Option<JwtSettings>,
-    #[serde(default)]
-    scopes: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Deserialize, Default)]

@@ -1,0 +1,113 @@
+//! `[server.http]` and `[server.auth]`: the HTTP transport's settings.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::values::{MemorySize, Positive, Timeout};
+
+/// The largest request body when the config names no limit.
+const DEFAULT_MAX_BODY: u64 = 4 * 1024 * 1024;
+/// Requests served at once when the config names no limit.
+const DEFAULT_MAX_REQUESTS: u32 = 256;
+/// Time to the response headers when the config names no limit.
+const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// `[server.http]` and `[server.auth]`.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Serve HTTP on this address instead of stdio.
+    pub listen: Option<std::net::SocketAddr>,
+    /// Accepted `Host` header values, besides the loopback names.
+    pub allowed_hosts: Vec<String>,
+    /// Accepted `Origin` values (e.g. `https://app.example.com:443`);
+    /// empty means loopback origins only.
+    pub allowed_origins: Vec<String>,
+    /// The largest request body.
+    pub max_body_size: u64,
+    /// Requests served at once; more get 503.
+    pub max_concurrent_requests: u32,
+    /// The longest time a request may take to get its response headers.
+    pub request_timeout: Duration,
+    /// Serve a non-loopback address without authentication.
+    pub allow_unauthenticated: bool,
+    /// A file of bearer tokens (see README).
+    pub tokens_file: Option<PathBuf>,
+    /// An environment variable holding comma-separated bearer tokens.
+    pub tokens_env: Option<String>,
+    /// Authorization servers advertised in the protected-resource metadata.
+    pub authorization_servers: Vec<String>,
+    /// JWT bearer tokens, when configured.
+    pub jwt: Option<JwtSettings>,
+    /// Scope → tools a token with that scope may use (`"*"`: every tool).
+    /// Empty: every token may use every tool.
+    pub scopes: BTreeMap<String, Vec<String>>,
+}
+
+/// `[server.auth.jwt]`: how JWT bearer tokens are verified.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JwtSettings {
+    /// Required `iss` claim.
+    pub issuer: String,
+    /// Required `aud` claim.
+    pub audience: String,
+    /// Environment variable holding the HS256 shared secret.
+    pub hs256_secret_env: Option<String>,
+    /// A JWKS file with the RS256/ES256 public keys.
+    pub jwks_file: Option<PathBuf>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawHttp {
+    listen: Option<std::net::SocketAddr>,
+    #[serde(default)]
+    allowed_hosts: Vec<String>,
+    #[serde(default)]
+    allowed_origins: Vec<String>,
+    max_body_size: Option<MemorySize>,
+    max_concurrent_requests: Option<Positive<u32>>,
+    request_timeout: Option<Timeout>,
+    #[serde(default)]
+    allow_unauthenticated: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAuth {
+    tokens_file: Option<PathBuf>,
+    tokens_env: Option<String>,
+    #[serde(default)]
+    authorization_servers: Vec<String>,
+    jwt: Option<JwtSettings>,
+    #[serde(default)]
+    scopes: BTreeMap<String, Vec<String>>,
+}
+
+/// The validated settings; relative paths are resolved against `base`.
+pub(super) fn resolve(http: RawHttp, auth: RawAuth, base: &Path) -> HttpSettings {
+    HttpSettings {
+        listen: http.listen,
+        allowed_hosts: http.allowed_hosts,
+        allowed_origins: http.allowed_origins,
+        max_body_size: http.max_body_size.map_or(DEFAULT_MAX_BODY, |m| m.0),
+        max_concurrent_requests: http
+            .max_concurrent_requests
+            .map_or(DEFAULT_MAX_REQUESTS, |n| n.0),
+        request_timeout: http
+            .request_timeout
+            .map_or(DEFAULT_REQUEST_TIMEOUT, |t| t.0),
+        allow_unauthenticated: http.allow_unauthenticated,
+        tokens_file: auth.tokens_file.map(|f| base.join(f)),
+        tokens_env: auth.tokens_env,
+        authorization_servers: auth.authorization_servers,
+        jwt: auth.jwt.map(|jwt| JwtSettings {
+            jwks_file: jwt.jwks_file.map(|f| base.join(f)),
+            ..jwt
+        }),
+        scopes: auth.scopes,
+    }
+}
