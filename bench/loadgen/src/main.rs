@@ -566,7 +566,8 @@ async fn compare_analyses(
             .content
             .first()
             .and_then(|c| c.as_text())
-            .map_or(0, |t| t.text.len());
+            .map(|t| t.text.clone())
+            .unwrap_or_default();
         answers.push((result.structured_content.unwrap_or(Value::Null), text));
     }
     let summary = |v: &Value| {
@@ -597,7 +598,8 @@ async fn compare_analyses(
     let mut out = format!(
         "score / lines of code / functions / max nesting: Corral {}, native {}. \
          Findings (line:rule): Corral {} suggestions and {} vulnerabilities, native {} and {}; \
-         the lists are {}. Text block: Corral {} bytes, native {} bytes.",
+         the lists are {}. Text block: Corral {} bytes, native {} bytes. \
+         The answers (structuredContent and text) are {}.",
         c.0,
         n.0,
         c.1.len(),
@@ -609,8 +611,13 @@ async fn compare_analyses(
         } else {
             "different".to_owned()
         },
-        answers[0].1,
-        answers[1].1,
+        answers[0].1.len(),
+        answers[1].1.len(),
+        if answers[0] == answers[1] {
+            "byte-identical"
+        } else {
+            "different"
+        },
     );
     if c.1 != n.1 || c.2 != n.2 {
         let only = |a: &[String], b: &[String]| {
@@ -780,13 +787,12 @@ fn results_markdown(
          {tools} tools. Cold: an empty compiled-component cache (`XDG_CACHE_HOME` pointed at a \
          fresh directory); warm: the median of three starts after that. Native starts its 2 \
          tools three times. RSS is VmRSS from /proc/PID/status half a second after the answer.\n\
-         - **`analyze_code` is approximate.** `guest-tools/code-analyzer` cannot be a path \
-         dependency of the native server: it is a `cdylib` only, its analysis functions are \
-         private, and its analysis modules take their types from the `wit_bindgen::generate!` \
-         glue. The native server runs its own small single-pass analysis with the same rules, \
-         thresholds and record shape (no code copied), so the native side does less careful \
-         lexing and the heavy-tool ratios somewhat overstate Corral's cost. On the benchmark \
-         file: {analysis_compare}\n\n\
+         - **`analyze_code` runs the same code on both sides.** The native server depends on \
+         `guest-tools/code-analysis`, the library the `code_analyzer` component wraps: the \
+         floor runs the same `code-analysis` crate natively and encodes its result as Corral \
+         encodes the WIT record. So the heavy-tool ratios compare one analysis compiled to \
+         wasm and run in the sandbox (with fuel metering) against the same analysis compiled \
+         natively. On the benchmark file: {analysis_compare}\n\n\
          ## Commands\n\n\
          ```sh\n\
          {command}\n\

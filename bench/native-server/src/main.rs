@@ -1,14 +1,18 @@
 //! The floor of the benchmark: the tools of Corral's example components
-//! (`add`, `analyze_code`) written natively in Rust and served by rmcp with
-//! no sandbox, over stdio or streamable HTTP. Whatever Corral spends beyond
-//! this server is the price of the sandbox.
+//! (`add`, `analyze_code`) as native Rust, served by rmcp with no sandbox,
+//! over stdio or streamable HTTP. Whatever Corral spends beyond this server
+//! is the price of the sandbox.
+//!
+//! `analyze_code` calls the `code-analysis` crate, the very code the
+//! `code-analyzer` component wraps, compiled natively: both servers do the
+//! same work and give byte-identical answers, so the heavy-tool comparison
+//! is exact.
 //!
 //! The answers have the shapes Corral gives (see the README, "How WIT types
 //! become JSON"): a non-record result is `{"result": …}` in
 //! `structuredContent`, a record is sent as it is, and a text block carries
 //! the same value.
 
-mod analyzer;
 mod tools;
 
 use std::net::SocketAddr;

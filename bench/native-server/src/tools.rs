@@ -1,5 +1,7 @@
-//! The MCP handler: the same tool names, schemas and answer shapes as Corral
-//! serving `calc.wasm` and `code_analyzer.wasm`.
+//! The MCP handler: the same tool names, schemas and answers as Corral
+//! serving `calc.wasm` and `code_analyzer.wasm`. `analyze_code` runs the
+//! `code-analysis` crate and encodes its result the way Corral encodes the
+//! WIT record, so the JSON and its text block are byte-identical to Corral's.
 
 use std::sync::{Arc, LazyLock};
 
@@ -12,7 +14,7 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::{Map, Value, json};
 
-use crate::analyzer::{self, Language};
+use code_analysis::{Analysis, Finding, Language, Severity};
 
 /// The server; it has no state.
 #[derive(Clone, Copy)]
@@ -116,10 +118,10 @@ fn analyze_code(args: &Map<String, Value>) -> Answer {
     let language = args
         .get("language")
         .and_then(Value::as_str)
-        .and_then(Language::parse);
+        .and_then(language);
     match (code, language) {
         (Some(code), Some(language)) => {
-            let analysis = analyzer::analyze(code, language);
+            let analysis = analysis_json(&code_analysis::analyze(code, language));
             let text = analysis.to_string();
             Ok((analysis, text))
         }
@@ -129,6 +131,45 @@ fn analyze_code(args: &Map<String, Value>) -> Answer {
                 .to_owned(),
         ),
     }
+}
+
+/// The language named as Corral spells the WIT enum case in JSON.
+fn language(name: &str) -> Option<Language> {
+    match name {
+        "python" => Some(Language::Python),
+        "javascript" => Some(Language::Javascript),
+        "rust" => Some(Language::Rust),
+        _ => None,
+    }
+}
+
+/// The `analysis` record as Corral encodes it: an object with the WIT
+/// field names in snake_case, enum cases as their names. Corral's text block
+/// is this value serialized compactly (`Value::to_string`).
+fn analysis_json(analysis: &Analysis) -> Value {
+    let findings = |list: &[Finding]| list.iter().map(finding_json).collect::<Vec<_>>();
+    json!({
+        "quality_score": analysis.quality_score,
+        "lines_of_code": analysis.lines_of_code,
+        "functions": analysis.functions,
+        "max_nesting_depth": analysis.max_nesting_depth,
+        "suggestions": findings(&analysis.suggestions),
+        "vulnerabilities": findings(&analysis.vulnerabilities),
+    })
+}
+
+fn finding_json(finding: &Finding) -> Value {
+    let severity = match finding.severity {
+        Severity::Info => "info",
+        Severity::Warning => "warning",
+        Severity::High => "high",
+    };
+    json!({
+        "line": finding.line,
+        "rule": finding.rule,
+        "message": finding.message,
+        "severity": severity,
+    })
 }
 
 impl ServerHandler for NativeServer {

@@ -1,7 +1,8 @@
 //! The rules: each turns a measure or a pattern into a [`Finding`].
 //!
 //! The rule identifiers, severities and thresholds here are the ones the WIT
-//! documentation of `analyze-code` promises; change both together.
+//! documentation of `analyze-code` promises
+//! (`code-analyzer/wit/code-analyzer.wit`); change both together.
 
 use std::collections::BTreeSet;
 
