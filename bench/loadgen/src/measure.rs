@@ -1,11 +1,13 @@
 //! The measurements: sequential latency, throughput under concurrent
-//! callers, CPU used by the client and by the server, and memory.
+//! callers, CPU used by the client and by the server, memory, and the RSS
+//! of a burst of concurrent calls.
 
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::{Peer, RoleClient};
 
 use crate::workload::Call;
@@ -120,15 +122,13 @@ pub struct ErrorSummary {
     pub messages: Vec<String>,
 }
 
-/// Makes the `n`th call and checks its answer.
-async fn call_once(
+/// Makes one call: its result, or what went wrong (no answer in time, a
+/// protocol error, or an isError answer with its text).
+async fn answer(
     peer: &Peer<RoleClient>,
-    call: Call,
-    n: u64,
-    python: &str,
-) -> Result<(), String> {
-    let answer = tokio::time::timeout(CALL_TIMEOUT, peer.call_tool(call.params(n, python))).await;
-    match answer {
+    params: CallToolRequestParams,
+) -> Result<CallToolResult, String> {
+    match tokio::time::timeout(CALL_TIMEOUT, peer.call_tool(params)).await {
         Err(_) => Err(format!("no answer within {} s", CALL_TIMEOUT.as_secs())),
         Ok(Err(error)) => Err(format!("protocol error: {error}")),
         Ok(Ok(result)) if result.is_error == Some(true) => Err(format!(
@@ -139,10 +139,22 @@ async fn call_once(
                 .and_then(|c| c.as_text())
                 .map_or("", |t| t.text.as_str())
         )),
-        Ok(Ok(result)) if !call.check(n, result.structured_content.as_ref()) => {
-            Err(format!("wrong answer: {:?}", result.structured_content))
-        }
-        Ok(Ok(_)) => Ok(()),
+        Ok(Ok(result)) => Ok(result),
+    }
+}
+
+/// Makes the `n`th call and checks its answer.
+async fn call_once(
+    peer: &Peer<RoleClient>,
+    call: Call,
+    n: u64,
+    python: &str,
+) -> Result<(), String> {
+    let result = answer(peer, call.params(n, python)).await?;
+    if call.check(n, result.structured_content.as_ref()) {
+        Ok(())
+    } else {
+        Err(format!("wrong answer: {:?}", result.structured_content))
     }
 }
 
@@ -266,4 +278,81 @@ pub async fn throughput(
         errors: errors.summary(),
         stuck,
     }
+}
+
+/// How often [`burst`] reads the server's RSS.
+pub const RSS_EVERY: Duration = Duration::from_millis(2);
+
+/// What Corral answers, in an isError result, to a call that found no free
+/// slot within its queue timeout (runtime/src/sandbox/error.rs).
+const BUSY: &str = "server busy";
+
+/// How a burst of concurrent calls went, and the server's RSS meanwhile.
+pub struct Burst {
+    /// VmRSS just before the first call, in MiB.
+    pub idle: f64,
+    /// The largest VmRSS read while calls were in flight, in MiB.
+    pub peak: f64,
+    /// Calls answered without error.
+    pub answered: u64,
+    /// Calls refused as "server busy".
+    pub busy: u64,
+    /// Calls that failed any other way.
+    pub errors: ErrorSummary,
+}
+
+impl Burst {
+    /// How far RSS rose above idle during the burst, in MiB.
+    pub fn growth(&self) -> f64 {
+        self.peak - self.idle
+    }
+
+    /// Calls that got no answer: refused as busy, or failed.
+    pub fn unanswered(&self) -> u64 {
+        self.busy + self.errors.count
+    }
+}
+
+/// Sends `calls` calls of `params` at once through `peer` and reads the
+/// server's VmRSS every [`RSS_EVERY`] until the last answer is in.
+pub async fn burst(
+    peer: &Peer<RoleClient>,
+    server_pid: u32,
+    params: &CallToolRequestParams,
+    calls: u32,
+) -> Burst {
+    let rss = || memory_mib(server_pid, "VmRSS");
+    let idle = rss().unwrap_or(f64::NAN);
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..calls {
+        let (peer, params) = (peer.clone(), params.clone());
+        tasks.spawn(async move { answer(&peer, params).await });
+    }
+    let mut burst = Burst {
+        idle,
+        peak: idle,
+        answered: 0,
+        busy: 0,
+        errors: ErrorSummary::default(),
+    };
+    let errors = Errors::default();
+    loop {
+        while let Some(joined) = tasks.try_join_next() {
+            match joined {
+                Ok(Ok(_)) => burst.answered += 1,
+                Ok(Err(e)) if e.contains(BUSY) => burst.busy += 1,
+                Ok(Err(e)) => errors.record(e),
+                Err(e) => errors.record(format!("the calling task failed: {e}")),
+            }
+        }
+        if tasks.is_empty() {
+            break;
+        }
+        if let Some(now) = rss() {
+            burst.peak = burst.peak.max(now);
+        }
+        tokio::time::sleep(RSS_EVERY).await;
+    }
+    burst.errors = errors.summary();
+    burst
 }

@@ -1,5 +1,7 @@
 //! Collecting samples run by run and turning them into the table (medians,
-//! and Corral/native ratios computed within each run) and bench/RESULTS.md.
+//! and Corral/native ratios computed within each run), plus the notes the
+//! report gives beside it. A row may have Corral samples only (what the
+//! native floor has no counterpart for): its native columns show "–".
 
 use std::fmt::Write as _;
 
@@ -8,6 +10,16 @@ use std::fmt::Write as _;
 pub enum Side {
     Corral = 0,
     Native = 1,
+}
+
+impl Side {
+    /// The server's name in error notes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Side::Corral => "corral",
+            Side::Native => "native",
+        }
+    }
 }
 
 /// Whether a larger value is better (throughput) or worse (time, memory).
@@ -30,6 +42,18 @@ pub struct Sample {
     pub errors: u64,
 }
 
+/// The unit of a count of calls, shown without decimals when whole.
+pub const CALLS: &str = "calls";
+
+/// `x` as the table shows it in `unit`.
+fn shown(x: f64, unit: &str) -> String {
+    if unit == CALLS && x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        number(x)
+    }
+}
+
 /// One line of the table.
 pub struct Row {
     pub name: String,
@@ -46,7 +70,39 @@ pub struct Report {
     pub errors: Vec<String>,
 }
 
+/// What the report says beside the table.
+#[derive(Default)]
+pub struct Notes {
+    /// How the two servers' `analyze_code` answers compare.
+    pub analysis: String,
+    /// Tools Corral listed with twenty components.
+    pub tool_count_20: usize,
+    /// Corral's own view of a sequential call (from /metrics), per run:
+    /// (tool, µs inside the sandbox per call, fuel per call).
+    pub sandbox: Vec<(&'static str, f64, f64)>,
+    /// The memory phase, per run.
+    pub bounded: Vec<Bounded>,
+}
+
+/// What one run of the memory phase found about the bound on concurrent
+/// calls.
+#[derive(Clone, Copy)]
+pub struct Bounded {
+    /// RSS per in-flight call when no call waits, in MiB.
+    pub per_call: f64,
+    /// Peak RSS growth of the burst with few slots and a patient queue, in
+    /// MiB.
+    pub patient_growth: f64,
+    /// Calls of that burst answered without error.
+    pub patient_answered: u64,
+    /// Calls of the burst with an impatient queue answered without error.
+    pub impatient_answered: u64,
+    /// Calls of that burst refused as "server busy".
+    pub impatient_busy: u64,
+}
+
 impl Report {
+    /// Adds `sample` to the row `name` (created on first use) for `side`.
     pub fn add(
         &mut self,
         name: &str,
@@ -99,32 +155,36 @@ impl Report {
                 "–".into()
             };
             let errors: u64 = corral.iter().chain(native).map(|s| s.errors).sum();
+            let ratio = match (
+                median(&ratios),
+                ratios.iter().copied().reduce(f64::min),
+                ratios.iter().copied().reduce(f64::max),
+            ) {
+                (Some(r), Some(min), Some(max)) => format!("**{r:.2}** ({min:.2}–{max:.2})"),
+                _ => "–".into(),
+            };
             let _ = writeln!(
                 out,
-                "| {}{} | {} {unit} | {} {unit} | **{}** ({}–{}) | {difference} | {} | {} | {} |",
+                "| {}{} | {} | {} | {ratio} | {difference} | {} | {} | {} |",
                 row.name,
                 if errors > 0 {
                     format!(" ⚠ {errors} failed calls")
                 } else {
                     String::new()
                 },
-                c.map_or("–".into(), number),
-                n.map_or("–".into(), number),
-                median(&ratios).map_or("–".into(), |r| format!("{r:.2}")),
-                ratios
-                    .iter()
-                    .copied()
-                    .reduce(f64::min)
-                    .map_or("–".into(), |r| format!("{r:.2}")),
-                ratios
-                    .iter()
-                    .copied()
-                    .reduce(f64::max)
-                    .map_or("–".into(), |r| format!("{r:.2}")),
+                c.map_or("–".into(), |v| format!(
+                    "{} {}",
+                    shown(v, row.unit),
+                    row.unit
+                )),
+                n.map_or("–".into(), |v| format!(
+                    "{} {}",
+                    shown(v, row.unit),
+                    row.unit
+                )),
                 pair(corral, native, |s| s.client_share.map(|x| x * 100.0), "%"),
                 pair(corral, native, |s| s.server_share.map(|x| x * 100.0), "%"),
                 pair(corral, native, |s| s.server_us_per_call, " µs"),
-                unit = row.unit,
             );
         }
         out
@@ -136,9 +196,12 @@ impl Report {
             String::from("| measurement | Corral, per run | native, per run |\n|---|---|---|\n");
         for row in &self.rows {
             let list = |samples: &[Sample]| {
+                if samples.is_empty() {
+                    return "–".to_owned();
+                }
                 samples
                     .iter()
-                    .map(|s| number(s.value))
+                    .map(|s| shown(s.value, row.unit))
                     .collect::<Vec<_>>()
                     .join(", ")
             };
@@ -224,5 +287,21 @@ mod tests {
             "{}",
             report.table()
         );
+    }
+
+    #[test]
+    fn corral_only_rows_show_dashes_for_native() {
+        let mut report = Report::default();
+        let sample = Sample {
+            value: 64.0,
+            ..Sample::default()
+        };
+        report.add("answered", CALLS, Better::Higher, Side::Corral, sample);
+        let table = report.table();
+        assert!(
+            table.contains("| answered | 64 calls | – | – | – | – | – | – |"),
+            "{table}"
+        );
+        assert!(report.per_run().contains("| answered (calls) | 64 | – |"));
     }
 }

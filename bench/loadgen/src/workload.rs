@@ -1,5 +1,5 @@
-//! What the benchmark sends: the two tool calls, and the Python file given
-//! to `analyze_code`.
+//! What the benchmark sends: the two tool calls, the Python file given to
+//! `analyze_code`, and the call the memory phase holds instances with.
 
 use rmcp::model::CallToolRequestParams;
 use serde_json::{Map, Value, json};
@@ -45,6 +45,16 @@ impl Call {
                 .is_some_and(|o: &Map<String, Value>| o.contains_key("quality_score")),
         }
     }
+}
+
+/// The conformance component's tool that holds its instance: it takes no
+/// arguments and sleeps 2 × 50 ms inside the guest, so each call keeps a
+/// live instance for about 100 ms.
+pub const HOLD: &str = "test_tool_with_progress";
+
+/// The request for [`HOLD`].
+pub fn hold() -> CallToolRequestParams {
+    CallToolRequestParams::new(HOLD)
 }
 
 /// A realistic Python module of about 300 lines, the same on every run:
