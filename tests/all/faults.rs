@@ -46,6 +46,22 @@ async fn deadline_stops_a_spinning_guest() {
     still_serves(&server).await;
 }
 
+/// One `memory.fill` over 16 MiB is a single instruction; fuel is charged
+/// by the byte, so a loop of them exhausts the budget as fast as the bytes
+/// are written, long before the (generous) deadline.
+#[tokio::test]
+async fn bulk_memory_instructions_pay_fuel_by_the_byte() {
+    let config = standard_config().replace("timeout = \"2s\" }", "timeout = \"60s\" }");
+    let server = Server::start(&config).await;
+    let call = server.call("fill_forever", json!({"mebibytes": 16}));
+    let result = tokio::time::timeout(std::time::Duration::from_secs(30), call)
+        .await
+        .expect("500 million fuel did not stop a memory.fill loop within 30 s");
+    let message = error(&result);
+    assert!(message.starts_with("out of fuel"), "{message}");
+    still_serves(&server).await;
+}
+
 #[tokio::test]
 async fn a_spinning_guest_does_not_block_other_calls() {
     let config = standard_config().replace(

@@ -34,6 +34,7 @@ async fn example_tools_are_listed_typed_and_described() {
             !t.name.starts_with("echo_")
                 && ![
                     "spin",
+                    "fill_forever",
                     "allocate",
                     "recurse",
                     "panic",

@@ -1,12 +1,12 @@
 //! The engine every component shares, and compiled components ([`Program`]).
 //!
 //! Compiling and linking happen once, at load; a call only instantiates a
-//! ready `InstancePre` out of the pooling allocator. A background thread
-//! ticks the engine's epoch so a running guest regularly yields to tokio:
-//! that is what lets a deadline or a cancellation stop a guest that spins.
+//! ready `InstancePre` out of the pooling allocator. The [`Ticker`]
+//! advances the engine's epoch while calls run, so a running guest
+//! regularly yields to tokio: that is what lets a deadline or a
+//! cancellation stop a guest that spins.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -17,14 +17,12 @@ use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use super::cache::{ArtifactCache, Origin};
 use super::executor::CallState;
+use super::ticker::Ticker;
 use crate::config::Limits;
 use crate::grants::Grants;
 
 /// Linear memory kept resident in a pool slot between calls.
 const KEEP_RESIDENT: usize = 2 * 1024 * 1024;
-
-/// How often running guests yield to the async runtime.
-pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(5);
 
 /// What the sandbox needs to size itself.
 #[derive(Debug, Clone)]
@@ -87,13 +85,7 @@ pub(crate) struct Inner {
     pub(crate) permits: Semaphore,
     pub(crate) slots: u32,
     pub(crate) queue_timeout: Duration,
-    ticker_stop: Arc<AtomicBool>,
-}
-
-impl Drop for Inner {
-    fn drop(&mut self) {
-        self.ticker_stop.store(true, Ordering::Relaxed);
-    }
+    pub(crate) ticker: Ticker,
 }
 
 impl Sandbox {
@@ -135,8 +127,7 @@ impl Sandbox {
                 None
             }
         });
-        let ticker_stop = Arc::new(AtomicBool::new(false));
-        spawn_ticker(engine.clone(), ticker_stop.clone())?;
+        let ticker = Ticker::start(engine.clone())?;
         Ok(Sandbox {
             inner: Arc::new(Inner {
                 engine,
@@ -146,7 +137,7 @@ impl Sandbox {
                 permits: Semaphore::new(slots as usize),
                 slots,
                 queue_timeout: settings.queue_timeout,
-                ticker_stop,
+                ticker,
             }),
         })
     }
@@ -212,19 +203,6 @@ impl Sandbox {
             sandbox: self.inner.clone(),
         })
     }
-}
-
-fn spawn_ticker(engine: Engine, stop: Arc<AtomicBool>) -> Result<(), SandboxError> {
-    std::thread::Builder::new()
-        .name("corral-epoch".into())
-        .spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                std::thread::sleep(EPOCH_TICK);
-                engine.increment_epoch();
-            }
-        })
-        .map(drop)
-        .map_err(|e| SandboxError::Engine(format!("cannot start the epoch thread: {e}")))
 }
 
 /// One compiled and linked component, ready to be called.

@@ -98,6 +98,7 @@ impl Program {
             },
             () = cancel.cancelled() => return CallReport::failed(CallError::Cancelled),
         };
+        let _running = self.sandbox.ticker.running();
         let started = Instant::now();
         let limits = self.limits;
         let (stdout, stderr) = (Capture::default(), Capture::default());

@@ -18,6 +18,7 @@ mod executor;
 mod http;
 mod limiter;
 mod stdio;
+mod ticker;
 mod wasi;
 
 pub use cache::{ArtifactCache, Origin};

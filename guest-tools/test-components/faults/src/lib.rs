@@ -27,6 +27,17 @@ impl Guest for Faults {
         }
     }
 
+    fn fill_forever(mebibytes: u32) {
+        let mut memory = vec![0u8; mebibytes as usize * MIB];
+        let mut turn = 0u8;
+        loop {
+            turn = black_box(turn.wrapping_add(1));
+            // `bulk-memory` is on for wasm32-wasip2: one `memory.fill`.
+            memory.fill(turn);
+            black_box(&memory);
+        }
+    }
+
     fn allocate(mebibytes: u32) -> u32 {
         let mut memory = vec![0u8; mebibytes as usize * MIB];
         let mut checksum = 0u32;
