@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use super::{Load, latency_samples, sample, throughput_sample};
-use crate::measure::{self, memory_mib};
-use crate::report::{Better, Notes, Report, Side};
+use super::{Load, latency_samples, peak_rss, throughput_points};
+use crate::measure;
+use crate::report::{Notes, Report, Side};
 use crate::server::{self, HttpServer, Target};
 use crate::workload::Call;
 
@@ -61,36 +61,19 @@ pub async fn phase(
         }
     }
     report.errors.append(&mut errors);
-    for call in Call::ALL {
-        for &callers in &load.callers {
-            for side in order {
-                let server = &servers[side as usize];
-                let peers = server::peers(&sessions[side as usize], callers, false);
-                let t = measure::throughput(
-                    peers,
-                    server.pid,
-                    call,
-                    load.warmup,
-                    load.window,
-                    python.clone(),
-                )
-                .await;
-                throughput_sample(report, "HTTP", call, callers, side, &t);
-            }
-        }
-    }
-    for side in order {
-        let server = &servers[side as usize];
-        if let Some(peak) = memory_mib(server.pid, "VmHWM") {
-            report.add(
-                &format!("HTTP peak RSS (VmHWM) after all calls, {most} sessions"),
-                "MiB",
-                Better::Lower,
-                side,
-                sample(peak),
-            );
-        }
-    }
+    let pids = [servers[0].pid, servers[1].pid];
+    throughput_points(
+        load,
+        "HTTP",
+        order,
+        pids,
+        python,
+        report,
+        |side, callers| server::peers(&sessions[side as usize], callers, false),
+    )
+    .await;
+    let name = format!("HTTP peak RSS (VmHWM) after all calls, {most} sessions");
+    peak_rss(report, &name, order, pids);
     for list in sessions {
         for session in list {
             let _ = session.cancel().await;

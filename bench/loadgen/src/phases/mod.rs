@@ -10,7 +10,10 @@ pub mod memory;
 pub mod start;
 pub mod stdio;
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use rmcp::{Peer, RoleClient};
 
 use crate::measure::{self, Latency, Throughput};
 use crate::report::{Better, Report, Sample, Side};
@@ -96,6 +99,44 @@ fn latency_samples(
 
 /// The row of a throughput point; failed and stuck calls go to the
 /// report's errors.
+/// Throughput of every call with each number of callers, on both servers
+/// in `order`; `peers(side, callers)` gives that many client handles.
+async fn throughput_points(
+    load: &Load,
+    prefix: &str,
+    order: [Side; 2],
+    pids: [u32; 2],
+    python: &Arc<str>,
+    report: &mut Report,
+    peers: impl Fn(Side, usize) -> Vec<Peer<RoleClient>>,
+) {
+    for call in Call::ALL {
+        for &callers in &load.callers {
+            for side in order {
+                let t = measure::throughput(
+                    peers(side, callers),
+                    pids[side as usize],
+                    call,
+                    load.warmup,
+                    load.window,
+                    python.clone(),
+                )
+                .await;
+                throughput_sample(report, prefix, call, callers, side, &t);
+            }
+        }
+    }
+}
+
+/// A row of each server's peak RSS so far.
+fn peak_rss(report: &mut Report, name: &str, order: [Side; 2], pids: [u32; 2]) {
+    for side in order {
+        if let Some(peak) = measure::memory_mib(pids[side as usize], "VmHWM") {
+            report.add(name, "MiB", Better::Lower, side, sample(peak));
+        }
+    }
+}
+
 fn throughput_sample(
     report: &mut Report,
     prefix: &str,

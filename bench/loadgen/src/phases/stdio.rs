@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use super::{Load, latency_samples, sample, throughput_sample};
-use crate::measure::{self, memory_mib};
-use crate::report::{Better, Report, Side};
+use super::{Load, latency_samples, peak_rss, throughput_points};
+use crate::measure;
+use crate::report::{Report, Side};
 use crate::server::{StdioServer, Target};
 use crate::workload::Call;
 
@@ -40,36 +40,23 @@ pub async fn phase(
         }
     }
     report.errors.append(&mut errors);
-    for call in Call::ALL {
-        for &callers in &load.callers {
-            for side in order {
-                let server = &servers[side as usize];
-                let peers = vec![server.session.peer().clone(); callers];
-                let t = measure::throughput(
-                    peers,
-                    server.pid,
-                    call,
-                    load.warmup,
-                    load.window,
-                    python.clone(),
-                )
-                .await;
-                throughput_sample(report, "stdio", call, callers, side, &t);
-            }
-        }
-    }
-    for side in order {
-        let server = &servers[side as usize];
-        if let Some(peak) = memory_mib(server.pid, "VmHWM") {
-            report.add(
-                "stdio peak RSS (VmHWM) after all calls",
-                "MiB",
-                Better::Lower,
-                side,
-                sample(peak),
-            );
-        }
-    }
+    let pids = [servers[0].pid, servers[1].pid];
+    throughput_points(
+        load,
+        "stdio",
+        order,
+        pids,
+        python,
+        report,
+        |side, callers| vec![servers[side as usize].session.peer().clone(); callers],
+    )
+    .await;
+    peak_rss(
+        report,
+        "stdio peak RSS (VmHWM) after all calls",
+        order,
+        pids,
+    );
     let [a, b] = servers;
     a.stop().await;
     b.stop().await;
