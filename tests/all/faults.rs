@@ -46,6 +46,23 @@ async fn deadline_stops_a_spinning_guest() {
     still_serves(&server).await;
 }
 
+/// The deadline also holds while the guest runs no wasm at all: here it
+/// waits in a host call (`sleep`, 2 × 50 ms) past a 20 ms deadline.
+#[tokio::test]
+async fn deadline_stops_a_guest_waiting_in_a_host_call() {
+    let config = format!(
+        "[components.conformance]\npath = \"{}\"\nlimits = {{ timeout = \"20ms\" }}\n",
+        corral_test_artifacts::conformance().display()
+    );
+    let server = Server::start(&config).await;
+    let message = error(&server.call("test_tool_with_progress", json!({})).await);
+    assert!(message.starts_with("deadline exceeded"), "{message}");
+    assert_eq!(
+        text(&server.call("test_simple_text", json!({})).await),
+        "This is a simple text response for testing."
+    );
+}
+
 /// One `memory.fill` over 16 MiB is a single instruction; fuel is charged
 /// by the byte, so a loop of them exhausts the budget as fast as the bytes
 /// are written, long before the (generous) deadline.

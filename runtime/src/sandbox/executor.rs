@@ -98,9 +98,9 @@ impl Program {
             },
             () = cancel.cancelled() => return CallReport::failed(CallError::Cancelled),
         };
-        let _running = self.sandbox.ticker.running();
         let started = Instant::now();
         let limits = self.limits;
+        let running = self.sandbox.ticker.running(started + limits.timeout);
         let (stdout, stderr) = (Capture::default(), Capture::default());
         let denials = Denials::default();
         let wasi = match wasi::context(&self.name, &self.grants, &stdout, &stderr, &denials) {
@@ -130,7 +130,7 @@ impl Program {
             let run = self.run(&mut store, export, args, has_result);
             tokio::select! {
                 result = run => result.map_err(Some),
-                () = tokio::time::sleep(limits.timeout) => Err(None),
+                () = running.expired() => Err(None),
                 () = cancel.cancelled() => return CallReport::failed(CallError::Cancelled),
             }
         };

@@ -1,26 +1,33 @@
-//! The epoch ticker: the clock that lets a deadline stop a running guest.
+//! The epoch ticker: the clock that stops a call at its deadline.
 //!
 //! Compiled guests check the engine's epoch at function entries and loop
-//! heads; each store yields to tokio when the epoch passes its deadline, and
-//! the deadline itself is a tokio timer. A thread advances the epoch every
-//! [`EPOCH_TICK`] while calls run and for [`LINGER`] after the last one
-//! (so back-to-back calls never pay for waking it), then parks: an idle
-//! server does not wake 200 times a second.
+//! heads; each store yields to tokio when the epoch passes its deadline. A
+//! thread advances the epoch every [`EPOCH_TICK`] and, on the same tick,
+//! fires the cancellation of every call whose deadline has passed, whether
+//! the guest is running wasm or waiting in a host call. One thread does for
+//! every call what a tokio timer per call would do, without re-arming the
+//! runtime's timer wheel (and waking a parked worker) on each call.
+//!
+//! It ticks while calls run and for [`LINGER`] after the last one (so
+//! back-to-back calls never pay for waking it), then parks: an idle server
+//! does not wake 200 times a second.
 //!
 //! Epochs, not fuel, bound a call's time: fuel counts work, and how long a
 //! unit of work takes depends on the instruction mix (cache misses, division),
 //! while the epoch follows the clock.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::Thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 use wasmtime::Engine;
 
 use super::engine::SandboxError;
 
-/// How often a running guest yields to the async runtime.
+/// How often a running guest yields to the async runtime, and how late a
+/// deadline may fire.
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(5);
 
 /// How long the ticker keeps going after the last call ends.
@@ -33,48 +40,46 @@ pub(crate) struct Ticker {
 }
 
 struct Shared {
-    /// Calls in flight.
-    running: AtomicUsize,
+    /// The calls in flight.
+    calls: Mutex<Calls>,
     /// Epoch increments so far.
     ticks: AtomicU64,
     stop: AtomicBool,
 }
 
-/// Keeps the ticker going while it lives; one per call in flight.
-pub(crate) struct Running<'a>(&'a Ticker);
+#[derive(Default)]
+struct Calls {
+    next_id: u64,
+    /// (id, deadline, fired at the deadline), one per call in flight.
+    deadlines: Vec<(u64, Instant, CancellationToken)>,
+}
+
+/// One call in flight: keeps the ticker going while it lives and says when
+/// the call's deadline has passed.
+pub(crate) struct Running<'a> {
+    ticker: &'a Ticker,
+    id: u64,
+    expired: CancellationToken,
+}
+
+impl Shared {
+    fn calls(&self) -> MutexGuard<'_, Calls> {
+        self.calls.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
 
 impl Ticker {
-    /// Starts the (parked) ticker thread for `engine`.
+    /// Starts the (soon parked) ticker thread for `engine`.
     pub(crate) fn start(engine: Engine) -> Result<Ticker, SandboxError> {
         let shared = Arc::new(Shared {
-            running: AtomicUsize::new(0),
+            calls: Mutex::default(),
             ticks: AtomicU64::new(0),
             stop: AtomicBool::new(false),
         });
         let state = shared.clone();
         let handle = std::thread::Builder::new()
             .name("corral-epoch".into())
-            .spawn(move || {
-                let linger = LINGER.as_millis() / EPOCH_TICK.as_millis();
-                let mut idle = 0;
-                while !state.stop.load(Ordering::Acquire) {
-                    if state.running.load(Ordering::Acquire) > 0 {
-                        idle = 0;
-                    } else if idle < linger {
-                        idle += 1;
-                    } else {
-                        // A call that starts after the check above unparks
-                        // the thread; an unpark that comes first makes
-                        // `park` return at once, so no start is missed.
-                        std::thread::park();
-                        idle = 0;
-                        continue;
-                    }
-                    std::thread::sleep(EPOCH_TICK);
-                    engine.increment_epoch();
-                    state.ticks.fetch_add(1, Ordering::Relaxed);
-                }
-            })
+            .spawn(move || run(&engine, &state))
             .map_err(|e| SandboxError::Engine(format!("cannot start the epoch thread: {e}")))?;
         Ok(Ticker {
             shared,
@@ -82,12 +87,26 @@ impl Ticker {
         })
     }
 
-    /// Marks a call as running until the returned guard is dropped.
-    pub(crate) fn running(&self) -> Running<'_> {
-        if self.shared.running.fetch_add(1, Ordering::AcqRel) == 0 {
+    /// Registers a call that must end by `deadline`, until the returned
+    /// guard is dropped.
+    pub(crate) fn running(&self, deadline: Instant) -> Running<'_> {
+        let expired = CancellationToken::new();
+        let (id, first) = {
+            let mut calls = self.shared.calls();
+            let id = calls.next_id;
+            calls.next_id += 1;
+            let first = calls.deadlines.is_empty();
+            calls.deadlines.push((id, deadline, expired.clone()));
+            (id, first)
+        };
+        if first {
             self.thread.unpark();
         }
-        Running(self)
+        Running {
+            ticker: self,
+            id,
+            expired,
+        }
     }
 
     /// How many times the epoch has advanced.
@@ -97,9 +116,52 @@ impl Ticker {
     }
 }
 
+/// The ticker thread.
+fn run(engine: &Engine, shared: &Shared) {
+    let linger = LINGER.as_millis() / EPOCH_TICK.as_millis();
+    let mut idle = 0;
+    while !shared.stop.load(Ordering::Acquire) {
+        let busy = {
+            let calls = shared.calls();
+            let now = Instant::now();
+            for (_, deadline, expired) in &calls.deadlines {
+                if *deadline <= now {
+                    expired.cancel();
+                }
+            }
+            !calls.deadlines.is_empty()
+        };
+        if busy {
+            idle = 0;
+        } else if idle < linger {
+            idle += 1;
+        } else {
+            // A call that registers after the check above unparks the
+            // thread; an unpark that comes first makes `park` return at
+            // once, so no call is missed.
+            std::thread::park();
+            idle = 0;
+            continue;
+        }
+        std::thread::sleep(EPOCH_TICK);
+        engine.increment_epoch();
+        shared.ticks.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl Running<'_> {
+    /// Completes once the call's deadline has passed (within a tick).
+    pub(crate) fn expired(&self) -> WaitForCancellationFuture<'_> {
+        self.expired.cancelled()
+    }
+}
+
 impl Drop for Running<'_> {
     fn drop(&mut self) {
-        self.0.shared.running.fetch_sub(1, Ordering::AcqRel);
+        let mut calls = self.ticker.shared.calls();
+        if let Some(at) = calls.deadlines.iter().position(|(id, ..)| *id == self.id) {
+            calls.deadlines.swap_remove(at);
+        }
     }
 }
 
@@ -112,8 +174,6 @@ impl Drop for Ticker {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Instant;
-
     use super::*;
 
     fn ticker() -> Ticker {
@@ -123,14 +183,15 @@ mod tests {
         Ticker::start(engine).expect("the ticker thread starts")
     }
 
-    /// Waits (up to a generous bound) until the ticker has advanced.
-    fn wait_for_tick(ticker: &Ticker, after: u64) {
+    fn far() -> Instant {
+        Instant::now() + Duration::from_secs(3600)
+    }
+
+    /// Waits (up to a generous bound) until `done` holds.
+    fn wait_until(what: &str, done: impl Fn() -> bool) {
         let started = Instant::now();
-        while ticker.ticks() <= after {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "the epoch did not advance while a call was running"
-            );
+        while !done() {
+            assert!(started.elapsed() < Duration::from_secs(10), "{what}");
             std::thread::sleep(EPOCH_TICK);
         }
     }
@@ -143,12 +204,12 @@ mod tests {
         std::thread::sleep(EPOCH_TICK * 6);
         assert_eq!(ticker.ticks(), start, "an idle ticker advanced the epoch");
 
-        let call = ticker.running();
-        wait_for_tick(&ticker, start);
-        let second = ticker.running();
+        let call = ticker.running(far());
+        wait_until("no tick while a call ran", || ticker.ticks() > start);
+        let second = ticker.running(far());
         drop(call);
         let now = ticker.ticks();
-        wait_for_tick(&ticker, now);
+        wait_until("no tick while a second call ran", || ticker.ticks() > now);
         drop(second);
 
         // The ticker lingers, then parks.
@@ -157,8 +218,24 @@ mod tests {
         std::thread::sleep(EPOCH_TICK * 6);
         assert_eq!(ticker.ticks(), settled, "the epoch advanced with no call");
 
-        let again = ticker.running();
-        wait_for_tick(&ticker, settled);
+        let again = ticker.running(far());
+        wait_until("no tick after waking up", || ticker.ticks() > settled);
         drop(again);
+    }
+
+    #[test]
+    fn a_passed_deadline_fires_and_a_far_one_does_not() {
+        let ticker = ticker();
+        let far = ticker.running(far());
+        let soon = ticker.running(Instant::now() + EPOCH_TICK * 2);
+        wait_until("a passed deadline did not fire", || {
+            soon.expired.is_cancelled()
+        });
+        std::thread::sleep(EPOCH_TICK * 4);
+        assert!(!far.expired.is_cancelled(), "a far deadline fired");
+        drop(soon);
+        assert_eq!(ticker.shared.calls().deadlines.len(), 1);
+        drop(far);
+        assert!(ticker.shared.calls().deadlines.is_empty());
     }
 }
