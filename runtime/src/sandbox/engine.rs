@@ -3,8 +3,8 @@
 //! Compiling and linking happen once, at load; a call only instantiates a
 //! ready `InstancePre` out of the pooling allocator. The [`Ticker`]
 //! advances the engine's epoch while calls run, so a running guest
-//! regularly yields to tokio: that is what lets a deadline or a
-//! cancellation stop a guest that spins.
+//! regularly yields to tokio, and fires each call's deadline: that is what
+//! lets a deadline or a cancellation stop a guest that spins.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
