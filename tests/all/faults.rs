@@ -46,6 +46,24 @@ async fn deadline_stops_a_spinning_guest() {
     still_serves(&server).await;
 }
 
+/// Each call starts from the component's original memory, even when the
+/// pool reuses a slot whose memory an earlier call wrote all over.
+#[tokio::test]
+async fn no_state_survives_a_call() {
+    let server = Server::standard().await;
+    for _ in 0..3 {
+        assert_eq!(
+            ok(&server.call("remember", json!({})).await),
+            json!({"result": 1})
+        );
+        ok(&server.call("allocate", json!({"mebibytes": 8})).await);
+    }
+    assert_eq!(
+        ok(&server.call("remember", json!({})).await),
+        json!({"result": 1})
+    );
+}
+
 /// The deadline also holds while the guest runs no wasm at all: here it
 /// waits in a host call (`sleep`, 2 × 50 ms) past a 20 ms deadline.
 #[tokio::test]

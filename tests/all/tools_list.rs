@@ -35,6 +35,7 @@ async fn example_tools_are_listed_typed_and_described() {
                 && ![
                     "spin",
                     "fill_forever",
+                    "remember",
                     "allocate",
                     "recurse",
                     "panic",
