@@ -235,13 +235,13 @@ fn bounded(runs: &[Bounded]) -> String {
          flight adds {per_call:.2} MiB of RSS ({BURST} at once with {BURST} slots). With \
          `max_concurrent_calls = {SLOTS}` and `queue_timeout = \"{PATIENT}\"`, the calls \
          beyond the slots waited for one: {answered:.0} of {BURST} were answered, and RSS \
-         grew by {growth:.1} MiB, {worth:.1} calls' worth (the bound lets {SLOTS} instances \
-         live at once; without it, all {BURST} would). With `queue_timeout = \"{IMPATIENT}\"`, \
+         grew by {growth:.1} MiB, against {wide:.1} MiB with {BURST} slots (the bound lets \
+         {SLOTS} instances live at once). With `queue_timeout = \"{IMPATIENT}\"`, \
          {fast:.0} were answered and {busy:.0} refused with \"server busy\".",
         per_call = of(|b| b.per_call),
         growth = of(|b| b.patient_growth),
         answered = of(|b| b.patient_answered as f64),
-        worth = of(|b| b.patient_growth / b.per_call),
+        wide = of(|b| b.per_call * BURST as f64),
         fast = of(|b| b.impatient_answered as f64),
         busy = of(|b| b.impatient_busy as f64),
     )

@@ -75,13 +75,6 @@ pub async fn phase(
             patient.unanswered(),
         ),
         (
-            format!("… that growth in calls' worth (÷ RSS per in-flight call), {patient_bound}"),
-            CALLS,
-            Better::Lower,
-            patient.growth() / per_call,
-            0,
-        ),
-        (
             format!("of {calls}: answered, {patient_bound}"),
             CALLS,
             Better::Higher,
