@@ -95,6 +95,14 @@ impl StdioServer {
         Ok(StdioServer { session, pid })
     }
 
+    /// Every tool the server lists (all pages of `tools/list`).
+    pub async fn tools(&self) -> anyhow::Result<Vec<rmcp::model::Tool>> {
+        self.session
+            .list_all_tools()
+            .await
+            .context("tools/list failed")
+    }
+
     pub async fn stop(self) {
         let _ = self.session.cancel().await;
     }

@@ -8,8 +8,6 @@
 
 use std::time::Duration;
 
-use anyhow::Context;
-
 use super::note_errors;
 use crate::configs::{BURST, CONFORMANCE, IMPATIENT, PATIENT, SLOTS};
 use crate::measure::{self, Burst};
@@ -135,11 +133,7 @@ pub async fn phase(
 /// the burst and stops it.
 async fn burst(target: &Target) -> anyhow::Result<Burst> {
     let server = StdioServer::start(target).await?;
-    let tools = server
-        .session
-        .list_all_tools()
-        .await
-        .context("tools/list failed")?;
+    let tools = server.tools().await?;
     anyhow::ensure!(
         tools.iter().any(|t| t.name == HOLD),
         "corral does not list `{HOLD}`: is conformance.wasm the conformance test component?"

@@ -5,8 +5,6 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
-
 use super::sample;
 use crate::configs::TWENTY;
 use crate::measure::memory_mib;
@@ -93,11 +91,7 @@ pub async fn phase(
 async fn start_once(target: &Target) -> anyhow::Result<(f64, f64, usize)> {
     let started = Instant::now();
     let server = StdioServer::start(target).await?;
-    let tools = server
-        .session
-        .list_all_tools()
-        .await
-        .context("tools/list failed")?;
+    let tools = server.tools().await?;
     let elapsed = started.elapsed();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss = memory_mib(server.pid, "VmRSS").unwrap_or(f64::NAN);
