@@ -68,6 +68,27 @@ struct Args {
     /// The command line that started the benchmark, for the report.
     #[arg(long, default_value = "")]
     command: String,
+    /// Which phases to run, to look at one closely (the report then has
+    /// only their rows).
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = Phase::ALL)]
+    phases: Vec<Phase>,
+}
+
+/// One part of a run.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Phase {
+    /// Latency and throughput over stdio.
+    Stdio,
+    /// Latency and throughput over streamable HTTP.
+    Http,
+    /// Start time and idle memory with 20 components.
+    Start,
+    /// RSS per in-flight call and the bound on instances.
+    Memory,
+}
+
+impl Phase {
+    const ALL: [Phase; 4] = [Phase::Stdio, Phase::Http, Phase::Start, Phase::Memory];
 }
 
 fn main() -> anyhow::Result<()> {
@@ -132,18 +153,27 @@ async fn run(args: Args) -> anyhow::Result<()> {
         } else {
             [Side::Native, Side::Corral]
         };
-        phases::stdio::phase(&load, [&corral, &native], order, &python, &mut report).await?;
-        phases::http::phase(
-            &load,
-            [&corral, &native],
-            order,
-            &python,
-            &mut report,
-            &mut notes,
-        )
-        .await?;
-        phases::start::phase(run, &work, &corral20, &native, &mut report, &mut notes).await?;
-        phases::memory::phase(&bounded, &mut report, &mut notes).await?;
+        let runs = |phase| args.phases.contains(&phase);
+        if runs(Phase::Stdio) {
+            phases::stdio::phase(&load, [&corral, &native], order, &python, &mut report).await?;
+        }
+        if runs(Phase::Http) {
+            phases::http::phase(
+                &load,
+                [&corral, &native],
+                order,
+                &python,
+                &mut report,
+                &mut notes,
+            )
+            .await?;
+        }
+        if runs(Phase::Start) {
+            phases::start::phase(run, &work, &corral20, &native, &mut report, &mut notes).await?;
+        }
+        if runs(Phase::Memory) {
+            phases::memory::phase(&bounded, &mut report, &mut notes).await?;
+        }
     }
 
     let load_after = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();

@@ -148,7 +148,8 @@ pub fn results(
          - **Calls.** `add` with small operands (every answer checked); `analyze_code` on a \
          generated Python module of {py_lines} lines ({py_bytes} bytes, the same every run). \
          Sequential: {calls} timed calls of `add` and {calls5} of `analyze_code` after a \
-         tenth as many untimed ones. Throughput: {callers} callers, each calling in a loop, \
+         tenth as many untimed ones, the two servers taking turns in blocks of 50 calls (so \
+         drift in the machine falls on both alike). Throughput: {callers} callers, each calling in a loop, \
          counted over {seconds} s after a warm-up.\n\
          - **Start.** From spawning the process to the answer of the first `tools/list` \
          (after `initialize`), over stdio, with {TWENTY} components: the 5 example \
@@ -224,8 +225,12 @@ pub fn results(
     )
 }
 
-/// The memory phase in a sentence or three (medians over runs).
+/// The memory phase in a sentence or three (medians over runs); nothing
+/// when the phase did not run.
 fn bounded(runs: &[Bounded]) -> String {
+    if runs.is_empty() {
+        return String::new();
+    }
     let of = |f: fn(&Bounded) -> f64| {
         let v: Vec<f64> = runs.iter().map(f).collect();
         report::median(&v).unwrap_or(f64::NAN)

@@ -167,39 +167,63 @@ pub struct Latency {
     pub errors: ErrorSummary,
 }
 
-/// `warmup` calls, then `calls` timed calls one after another.
-pub async fn latency(
-    peer: &Peer<RoleClient>,
-    server_pid: u32,
+/// How many calls each server gets in a row before the other one's turn.
+const BLOCK: u64 = 50;
+
+/// Sequential latency of two servers measured in turns: `warmup` calls to
+/// each, then blocks of [`BLOCK`] timed calls alternating between them
+/// (first `servers[0]`), `calls` timed calls each. Drift in the machine
+/// (clock speed, where the scheduler puts the threads, other work) then
+/// falls on both alike, instead of on whichever went second. Each server's
+/// CPU shares count only its own blocks.
+pub async fn latency_pair(
+    servers: [(&Peer<RoleClient>, u32); 2],
     call: Call,
     warmup: u64,
     calls: u64,
     python: &str,
-) -> Latency {
-    let errors = Errors::default();
-    for n in 0..warmup {
-        if let Err(e) = call_once(peer, call, n, python).await {
-            errors.record(e);
+) -> [Latency; 2] {
+    let errors = [Errors::default(), Errors::default()];
+    for ((peer, _), errors) in servers.iter().zip(&errors) {
+        for n in 0..warmup {
+            if let Err(e) = call_once(peer, call, n, python).await {
+                errors.record(e);
+            }
         }
     }
-    let clock = CpuClock::now(server_pid);
-    let mut times = Vec::with_capacity(calls as usize);
-    for n in 0..calls {
-        let started = Instant::now();
-        if let Err(e) = call_once(peer, call, n, python).await {
-            errors.record(e);
+    let mut times: [Vec<Duration>; 2] = Default::default();
+    let mut cpu = [(0.0, 0.0, Duration::ZERO); 2];
+    let mut n = 0;
+    while n < calls {
+        let block = BLOCK.min(calls - n);
+        for (i, (peer, pid)) in servers.iter().enumerate() {
+            let clock = CpuClock::now(*pid);
+            for k in n..n + block {
+                let started = Instant::now();
+                if let Err(e) = call_once(peer, call, k, python).await {
+                    errors[i].record(e);
+                }
+                times[i].push(started.elapsed());
+            }
+            let (client, server, wall) = clock.since(*pid);
+            let seconds = wall.as_secs_f64();
+            cpu[i].0 += client * seconds;
+            cpu[i].1 += server * seconds;
+            cpu[i].2 += wall;
         }
-        times.push(started.elapsed());
+        n += block;
     }
-    let (client_share, server_share, _) = clock.since(server_pid);
-    times.sort();
-    Latency {
-        p50: percentile(&times, 0.50),
-        p99: percentile(&times, 0.99),
-        client_share,
-        server_share,
-        errors: errors.summary(),
-    }
+    [0, 1].map(|i| {
+        times[i].sort();
+        let wall = cpu[i].2.as_secs_f64().max(f64::MIN_POSITIVE);
+        Latency {
+            p50: percentile(&times[i], 0.50),
+            p99: percentile(&times[i], 0.99),
+            client_share: cpu[i].0 / wall,
+            server_share: cpu[i].1 / wall,
+            errors: errors[i].summary(),
+        }
+    })
 }
 
 fn percentile(sorted: &[Duration], q: f64) -> Duration {

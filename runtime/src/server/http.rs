@@ -74,7 +74,10 @@ pub async fn serve_http(
             tracing::debug!("cannot set TCP_NODELAY on a connection: {e}");
         }
     });
-    axum::serve(listener, router)
+    // `into_make_service` settles the router's state once; serving the
+    // `Router` itself would rebuild every route for each connection, and
+    // clients that open a connection per call (rmcp's own does) pay for it.
+    axum::serve(listener, router.into_make_service())
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await
         .map_err(HttpError::Serve)

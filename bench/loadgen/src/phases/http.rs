@@ -30,33 +30,39 @@ pub async fn phase(
         server::sessions(&servers[1], most).await?,
     ];
     let mut errors = Vec::new();
+    let corral = &servers[Side::Corral as usize];
     for call in Call::ALL {
         let calls = load.calls(call);
-        for side in order {
-            let server = &servers[side as usize];
-            let before = if side == Side::Corral {
-                server.metrics().await
-            } else {
-                None
-            };
-            let peer = sessions[side as usize][0].peer();
-            let latency = measure::latency(peer, server.pid, call, calls / 10, calls, python).await;
-            latency_samples(report, "HTTP", call, side, &latency, &mut errors);
-            if let Some(before) = before
-                && let Some(after) = server.metrics().await
-            {
-                let tool = call.tool();
-                let count = metric(&after, "corral_tool_call_duration_seconds_count", tool)
-                    - metric(&before, "corral_tool_call_duration_seconds_count", tool);
-                let seconds = metric(&after, "corral_tool_call_duration_seconds_sum", tool)
-                    - metric(&before, "corral_tool_call_duration_seconds_sum", tool);
-                let fuel = metric(&after, "corral_tool_fuel_used_total", tool)
-                    - metric(&before, "corral_tool_fuel_used_total", tool);
-                if count > 0.0 {
-                    notes
-                        .sandbox
-                        .push((tool, seconds / count * 1e6, fuel / count));
-                }
+        let before = corral.metrics().await;
+        let [first, second] = order.map(|side| side as usize);
+        let latencies = measure::latency_pair(
+            [
+                (sessions[first][0].peer(), servers[first].pid),
+                (sessions[second][0].peer(), servers[second].pid),
+            ],
+            call,
+            calls / 10,
+            calls,
+            python,
+        )
+        .await;
+        for (side, latency) in order.into_iter().zip(&latencies) {
+            latency_samples(report, "HTTP", call, side, latency, &mut errors);
+        }
+        if let Some(before) = before
+            && let Some(after) = corral.metrics().await
+        {
+            let tool = call.tool();
+            let count = metric(&after, "corral_tool_call_duration_seconds_count", tool)
+                - metric(&before, "corral_tool_call_duration_seconds_count", tool);
+            let seconds = metric(&after, "corral_tool_call_duration_seconds_sum", tool)
+                - metric(&before, "corral_tool_call_duration_seconds_sum", tool);
+            let fuel = metric(&after, "corral_tool_fuel_used_total", tool)
+                - metric(&before, "corral_tool_fuel_used_total", tool);
+            if count > 0.0 {
+                notes
+                    .sandbox
+                    .push((tool, seconds / count * 1e6, fuel / count));
             }
         }
     }

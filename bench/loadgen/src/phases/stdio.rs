@@ -24,19 +24,21 @@ pub async fn phase(
     ];
     let mut errors = Vec::new();
     for call in Call::ALL {
+        let [first, second] = order.map(|side| &servers[side as usize]);
         let calls = load.calls(call);
-        for side in order {
-            let server = &servers[side as usize];
-            let latency = measure::latency(
-                server.session.peer(),
-                server.pid,
-                call,
-                calls / 10,
-                calls,
-                python,
-            )
-            .await;
-            latency_samples(report, "stdio", call, side, &latency, &mut errors);
+        let latencies = measure::latency_pair(
+            [
+                (first.session.peer(), first.pid),
+                (second.session.peer(), second.pid),
+            ],
+            call,
+            calls / 10,
+            calls,
+            python,
+        )
+        .await;
+        for (side, latency) in order.into_iter().zip(&latencies) {
+            latency_samples(report, "stdio", call, side, latency, &mut errors);
         }
     }
     report.errors.append(&mut errors);
