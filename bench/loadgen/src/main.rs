@@ -7,7 +7,8 @@
 //! only) the RSS of an in-flight call and the bound on concurrent
 //! instances. Every run measures both servers back to back (alternating
 //! which goes first), so each Corral/native ratio compares numbers taken
-//! minutes apart at most; the table shows the median over runs.
+//! minutes apart at most; the table shows the median over runs. CPU idle
+//! states are held off while it measures (`awake`).
 //! `bench/run` builds everything and calls this.
 //!
 //! This file only wires the run together: the phases measure
@@ -15,6 +16,7 @@
 //! samples and `markdown` writes bench/RESULTS.md around them.
 
 mod analysis;
+mod awake;
 mod configs;
 mod markdown;
 mod measure;
@@ -68,6 +70,10 @@ struct Args {
     /// The command line that started the benchmark, for the report.
     #[arg(long, default_value = "")]
     command: String,
+    /// Let the CPUs enter idle states while measuring (by default the run
+    /// holds them off through /dev/cpu_dma_latency; see `awake.rs`).
+    #[arg(long)]
+    idle_states: bool,
     /// Which phases to run, to look at one closely (the report then has
     /// only their rows).
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = Phase::ALL)]
@@ -130,6 +136,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let native = Target::native(&args.native, &cache);
     let load = Load::new(args.calls, &args.callers, args.seconds);
 
+    let awake = awake::Awake::hold(args.idle_states);
     let python: Arc<str> = python_file().into();
     // Kept for whoever wants to see what `analyze_code` was given.
     std::fs::write(work.join("analyze_code-input.py"), &*python)?;
@@ -196,6 +203,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         revision: &revision,
         elapsed,
         load: [&load_before, &load_after],
+        idle_states: &awake.description,
     };
     let text = markdown::results(&setup, &report, &notes, &python, &previous);
     std::fs::write(&args.out, text)

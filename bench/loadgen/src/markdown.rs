@@ -27,6 +27,8 @@ pub struct Setup<'a> {
     pub elapsed: Duration,
     /// /proc/loadavg before and after.
     pub load: [&'a str; 2],
+    /// What the run did about CPU idle states ([`crate::awake`]).
+    pub idle_states: &'a str,
 }
 
 /// The commit checked out when the run started, and whether runtime/ had
@@ -132,6 +134,7 @@ pub fn results(
          - cores (`nproc`): {cores}\n\
          - CPU: {cpu}\n\
          - kernel: {kernel}\n\
+         - cpuidle driver: {cpuidle}; idle states: {idle_states}\n\
          - load average before / after: {load_before} / {load_after} (other work on the \
          machine shows up here: the runs are only as quiet as this)\n\
          - corral: built from {revision}\n\
@@ -198,6 +201,9 @@ pub fn results(
         settle = SETTLE.as_millis(),
         every = RSS_EVERY.as_millis(),
         kernel = shell("uname -r"),
+        cpuidle = std::fs::read_to_string("/sys/devices/system/cpu/cpuidle/current_driver")
+            .map_or_else(|_| "unknown".into(), |d| d.trim().to_owned()),
+        idle_states = setup.idle_states,
         revision = setup.revision,
         load_before = setup.load[0]
             .split_whitespace()

@@ -1,0 +1,60 @@
+//! Keeps the CPUs out of idle states while the benchmark runs, as latency
+//! benchmarks usually do, through the kernel's PM QoS interface: while
+//! `/dev/cpu_dma_latency` is held open with 0 written to it, an idle CPU
+//! polls instead of halting.
+//!
+//! Why it matters here: on this VM (cpuidle driver `haltpoll`, halt
+//! polling off) a vCPU that halts costs a VM exit to wake. A sequential
+//! call hands the work back and forth between the client's and the
+//! server's threads, so a server whose turn is a few µs longer can make
+//! the client's vCPU halt, and pay that wake, where a faster one does not:
+//! a difference of 40 µs in the server then shows as 70. Both servers run
+//! under the same setting; `--idle-states` measures with idle states
+//! allowed, and the report says which setting a run used.
+
+use std::fs::File;
+use std::io::Write;
+
+const PM_QOS: &str = "/dev/cpu_dma_latency";
+
+/// The held PM QoS request (dropped: idle states are allowed again), or
+/// why there is none.
+pub struct Awake {
+    _request: Option<File>,
+    /// The sentence the report prints about idle states.
+    pub description: String,
+}
+
+impl Awake {
+    /// Asks for no idle states until the returned value is dropped; with
+    /// `allow_idle`, asks for nothing.
+    pub fn hold(allow_idle: bool) -> Awake {
+        if allow_idle {
+            return Awake {
+                _request: None,
+                description: "allowed (`--idle-states`)".into(),
+            };
+        }
+        match File::options().write(true).open(PM_QOS).and_then(|mut f| {
+            f.write_all(&0i32.to_ne_bytes())?;
+            Ok(f)
+        }) {
+            Ok(file) => Awake {
+                _request: Some(file),
+                description: format!(
+                    "held off for the whole run ({PM_QOS} open with 0 written to it, the PM QoS \
+                     request latency benchmarks use: an idle CPU polls instead of halting)"
+                ),
+            },
+            Err(e) => {
+                eprintln!(
+                    "warning: cannot hold the CPUs awake ({PM_QOS}: {e}); measuring with idle states allowed"
+                );
+                Awake {
+                    _request: None,
+                    description: format!("allowed (cannot open {PM_QOS}: {e})"),
+                }
+            }
+        }
+    }
+}
