@@ -80,7 +80,8 @@ async fn serve_http(addr: SocketAddr) -> anyhow::Result<()> {
         .tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
         });
-    axum::serve(listener, router)
+    // As Corral does: the router's state settled once, not per connection.
+    axum::serve(listener, router.into_make_service())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
