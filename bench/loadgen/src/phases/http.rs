@@ -4,8 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{Load, latency_samples, peak_rss, throughput_points};
-use crate::measure;
+use super::{Load, peak_rss, sequential, throughput_points};
 use crate::report::{Notes, Report, Side};
 use crate::server::{self, HttpServer, Target};
 use crate::workload::Call;
@@ -29,26 +28,11 @@ pub async fn phase(
         server::sessions(&servers[0], most).await?,
         server::sessions(&servers[1], most).await?,
     ];
-    let mut errors = Vec::new();
     let corral = &servers[Side::Corral as usize];
+    let clients = [0, 1].map(|i| (sessions[i][0].peer(), servers[i].pid));
     for call in Call::ALL {
-        let calls = load.calls(call);
         let before = corral.metrics().await;
-        let [first, second] = order.map(|side| side as usize);
-        let latencies = measure::latency_pair(
-            [
-                (sessions[first][0].peer(), servers[first].pid),
-                (sessions[second][0].peer(), servers[second].pid),
-            ],
-            call,
-            calls / 10,
-            calls,
-            python,
-        )
-        .await;
-        for (side, latency) in order.into_iter().zip(&latencies) {
-            latency_samples(report, "HTTP", call, side, latency, &mut errors);
-        }
+        sequential(load, "HTTP", call, order, clients, python, report).await;
         if let Some(before) = before
             && let Some(after) = corral.metrics().await
         {
@@ -66,7 +50,6 @@ pub async fn phase(
             }
         }
     }
-    report.errors.append(&mut errors);
     let pids = [servers[0].pid, servers[1].pid];
     throughput_points(
         load,

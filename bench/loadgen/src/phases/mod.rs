@@ -61,6 +61,28 @@ fn sample(value: f64) -> Sample {
     }
 }
 
+/// Sequential latency of `call` on both servers taking turns, `order[0]`
+/// first; `clients[side]` is that side's client and server pid. Adds the
+/// p50 and p99 rows, and the failed calls to the report's errors.
+async fn sequential(
+    load: &Load,
+    prefix: &str,
+    call: Call,
+    order: [Side; 2],
+    clients: [(&Peer<RoleClient>, u32); 2],
+    python: &str,
+    report: &mut Report,
+) {
+    let calls = load.calls(call);
+    let turns = order.map(|side| clients[side as usize]);
+    let latencies = measure::latency_pair(turns, call, calls / 10, calls, python).await;
+    let mut errors = Vec::new();
+    for (side, latency) in order.into_iter().zip(&latencies) {
+        latency_samples(report, prefix, call, side, latency, &mut errors);
+    }
+    report.errors.append(&mut errors);
+}
+
 /// The p50 and p99 rows of a sequential run; failed calls go to `errors`.
 fn latency_samples(
     report: &mut Report,

@@ -4,8 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{Load, latency_samples, peak_rss, throughput_points};
-use crate::measure;
+use super::{Load, peak_rss, sequential, throughput_points};
 use crate::report::{Report, Side};
 use crate::server::{StdioServer, Target};
 use crate::workload::Call;
@@ -22,26 +21,10 @@ pub async fn phase(
         StdioServer::start(targets[0]).await?,
         StdioServer::start(targets[1]).await?,
     ];
-    let mut errors = Vec::new();
+    let clients = servers.each_ref().map(|s| (s.session.peer(), s.pid));
     for call in Call::ALL {
-        let [first, second] = order.map(|side| &servers[side as usize]);
-        let calls = load.calls(call);
-        let latencies = measure::latency_pair(
-            [
-                (first.session.peer(), first.pid),
-                (second.session.peer(), second.pid),
-            ],
-            call,
-            calls / 10,
-            calls,
-            python,
-        )
-        .await;
-        for (side, latency) in order.into_iter().zip(&latencies) {
-            latency_samples(report, "stdio", call, side, latency, &mut errors);
-        }
+        sequential(load, "stdio", call, order, clients, python, report).await;
     }
-    report.errors.append(&mut errors);
     let pids = [servers[0].pid, servers[1].pid];
     throughput_points(
         load,
