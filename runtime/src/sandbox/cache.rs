@@ -125,7 +125,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = ArtifactCache::open(dir.path()).unwrap();
         let engine = Engine::default();
-        let bytes = WAT.as_bytes().to_vec();
+        let bytes = wat::parse_str(WAT).unwrap();
         let compile = || Component::new(&engine, &bytes);
         assert_eq!(
             cache.get_or_compile(&engine, &bytes, compile).unwrap().1,

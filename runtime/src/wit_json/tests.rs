@@ -20,7 +20,8 @@ fn ty(defs: &[(&str, &str)], param: &str) -> Type {
     }
     wat.push_str(&format!("(import \"f\" (func (param \"v\" {param})))\n)"));
     let engine = Engine::new(&Config::new()).unwrap();
-    let component = Component::new(&engine, &wat).unwrap_or_else(|e| panic!("{e:?}\n{wat}"));
+    let bytes = wat::parse_str(&wat).unwrap_or_else(|e| panic!("{e}\n{wat}"));
+    let component = Component::new(&engine, bytes).unwrap_or_else(|e| panic!("{e:?}\n{wat}"));
     match component
         .component_type()
         .get_import(&engine, "f")
@@ -306,7 +307,7 @@ fn resources_have_no_schema() {
         (import "f" (func (param "v" (own $r))))
     )"#;
     let engine = Engine::new(&Config::new()).unwrap();
-    let component = Component::new(&engine, wat).unwrap();
+    let component = Component::new(&engine, wat::parse_str(wat).unwrap()).unwrap();
     let ComponentItem::ComponentFunc(f) = component
         .component_type()
         .get_import(&engine, "f")
