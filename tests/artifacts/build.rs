@@ -24,6 +24,7 @@ const COMPONENTS: &[(&str, &str)] = &[
     ("faults", "faults"),
     ("type_echo", "type-echo"),
     ("escapes", "escapes"),
+    ("hostile", "hostile"),
     ("conformance", "conformance"),
 ];
 
