@@ -4,14 +4,11 @@
 //! intended change, then review the diff.
 
 use std::path::Path;
-use std::process::Command;
-
-use crate::support::CORRAL;
 
 /// Runs `corral audit ARGS` and returns stdout with machine-specific paths
 /// replaced by placeholders.
 fn audit(args: &[&str], root: &Path) -> String {
-    let output = Command::new(CORRAL)
+    let output = crate::support::corral()
         .arg("audit")
         .args(args)
         .env("RUST_LOG", "off")

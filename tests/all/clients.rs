@@ -126,8 +126,12 @@ fn run_client(client: Client, mode: &str, transport: &Transport<'_>) -> Run {
     let mut command = client.command(mode);
     match transport {
         Transport::Stdio { config } => {
+            // SDKs pass a child only a few environment variables, so the
+            // test cache is given as a flag.
             command
-                .args(["stdio", "--", CORRAL, "serve", "--config"])
+                .args(["stdio", "--", CORRAL, "serve", "--cache-dir"])
+                .arg(crate::support::cache_dir())
+                .arg("--config")
                 .arg(config);
         }
         Transport::Http { url } => {
@@ -288,7 +292,7 @@ impl HttpServer {
             let addr = free_port();
             let log_path = dir.path().join(format!("corral-{attempt}.log"));
             let log = std::fs::File::create(&log_path).unwrap();
-            let mut child = Command::new(CORRAL)
+            let mut child = crate::support::corral()
                 .arg("serve")
                 .arg("--config")
                 .arg(&config_path)

@@ -9,6 +9,7 @@ mod audit;
 mod calls;
 mod capabilities;
 mod clients;
+mod containment;
 mod faults;
 mod http;
 mod protocol;

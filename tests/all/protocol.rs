@@ -20,6 +20,7 @@ async fn raw_session(requests: &[Value]) -> Vec<String> {
     let config = dir.path().join("corral.toml");
     std::fs::write(&config, standard_config()).unwrap();
     let mut child = tokio::process::Command::new(CORRAL)
+        .env("CORRAL_CACHE_DIR", crate::support::cache_dir())
         .args(["serve", "--config"])
         .arg(&config)
         .stdin(Stdio::piped())

@@ -69,7 +69,7 @@ fn a_file_that_is_not_a_component_is_refused() {
 
 #[test]
 fn missing_config_file_says_what_to_pass() {
-    let output = std::process::Command::new(crate::support::CORRAL)
+    let output = crate::support::corral()
         .args(["serve", "--config", "/nonexistent/corral.toml"])
         .output()
         .unwrap();
@@ -110,7 +110,7 @@ fn corral_environment_variables_and_flags_override_the_server_section() {
         format!("[server]\nmax_concurrent_calls = 8\n\n[components.calc]\npath = \"{calc}\"\n"),
     )
     .unwrap();
-    let output = std::process::Command::new(crate::support::CORRAL)
+    let output = crate::support::corral()
         .args(["check", "--name", "from-flag", "--config"])
         .arg(&config)
         .env("CORRAL_MAX_CONCURRENT_CALLS", "3")

@@ -1,5 +1,6 @@
 //! Starting the real `corral` binary and talking to it with rmcp's client.
 
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -15,6 +16,49 @@ use tokio::process::Command;
 
 /// The path of the binary under test.
 pub const CORRAL: &str = env!("CARGO_BIN_EXE_corral");
+
+/// The compiled-component cache every test's server uses: private to the
+/// test run, never the user's own cache directory.
+pub fn cache_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("corral-cache")
+}
+
+/// `corral` as a command, with the test run's cache directory.
+pub fn corral() -> std::process::Command {
+    let mut command = std::process::Command::new(CORRAL);
+    command.env("CORRAL_CACHE_DIR", cache_dir());
+    command
+}
+
+/// What `/proc` says of a process's memory and descriptors.
+#[derive(Debug, Clone, Copy)]
+pub struct ProcessUse {
+    /// Resident memory now, in KiB.
+    pub rss_kib: u64,
+    /// The most resident memory so far, in KiB.
+    pub peak_rss_kib: u64,
+    /// Open file descriptors.
+    pub descriptors: usize,
+}
+
+/// The memory and descriptors of process `pid`.
+pub fn process_use(pid: u32) -> ProcessUse {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    };
+    ProcessUse {
+        rss_kib: field("VmRSS:"),
+        peak_rss_kib: field("VmHWM:"),
+        descriptors: std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .map(|d| d.count())
+            .unwrap_or(0),
+    }
+}
 
 /// A config holding the components most tests use, with tight limits for
 /// the fault component so its tests are quick.
@@ -51,8 +95,10 @@ path = "{echo}"
 /// A running `corral serve` with an MCP client attached.
 pub struct Server {
     pub client: RunningService<RoleClient, ()>,
+    /// The server's process id.
+    pub pid: u32,
     stderr: Arc<Mutex<String>>,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Server {
@@ -82,12 +128,22 @@ impl Server {
             .arg("serve")
             .arg("--config")
             .arg(&path)
-            .env("RUST_LOG", "info")
+            .env("CORRAL_CACHE_DIR", cache_dir())
             .envs(env.iter().copied());
+        let mut server = Server::start_command(command, mode).await;
+        server._dir = Some(dir);
+        server
+    }
+
+    /// Starts `command`, which must run `corral serve` on stdio, and
+    /// connects in `mode`.
+    pub async fn start_command(mut command: Command, mode: ClientLifecycleMode) -> Server {
+        command.env("RUST_LOG", "info");
         let (transport, stderr) = TokioChildProcess::builder(command)
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        let pid = transport.id().expect("the server process has an id");
         let log = Arc::new(Mutex::new(String::new()));
         if let Some(stderr) = stderr {
             let log = log.clone();
@@ -111,8 +167,9 @@ impl Server {
                 });
         Server {
             client,
+            pid,
             stderr: log,
-            _dir: dir,
+            _dir: None,
         }
     }
 
@@ -144,6 +201,11 @@ impl Server {
             .await
             .unwrap_or_else(|_| panic!("{tool} did not answer within 60 s"))
             .unwrap_or_else(|e| panic!("{tool}: protocol error {e}"))
+    }
+
+    /// The server's memory and descriptors now.
+    pub fn usage(&self) -> ProcessUse {
+        process_use(self.pid)
     }
 
     /// What the server wrote to stderr so far.
@@ -200,7 +262,7 @@ pub fn run_corral(args: &[&str], config: &str) -> (bool, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("corral.toml");
     std::fs::write(&path, config).unwrap();
-    let output = std::process::Command::new(CORRAL)
+    let output = corral()
         .args(args)
         .arg("--config")
         .arg(&path)

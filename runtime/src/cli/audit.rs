@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use anyhow::bail;
 use clap::ValueEnum;
 use corral::audit::{audit_component, render_json, render_text};
-use corral::config::{ComponentConfig, Config, DEFAULT_MEMORY, default_cache_dir};
+use corral::config::{
+    ComponentConfig, Config, DEFAULT_CACHE_MAX_SIZE, DEFAULT_MEMORY, PoolShare, default_cache_dir,
+};
 use corral::sandbox::{Sandbox, SandboxSettings};
 
 /// Arguments of `corral audit`.
@@ -30,12 +32,12 @@ enum Format {
 impl AuditArgs {
     /// Prints the audit to stdout.
     pub fn execute(self) -> anyhow::Result<()> {
-        let (mut components, cache_dir) = match &self.config {
+        let (mut components, server) = match &self.config {
             Some(path) => {
                 let config = Config::load(path)?;
-                (config.components, config.server.cache_dir)
+                (config.components, Some(config.server))
             }
-            None => (Vec::new(), default_cache_dir()),
+            None => (Vec::new(), None),
         };
         components.extend(
             self.components
@@ -52,8 +54,14 @@ impl AuditArgs {
                 .map(|c| c.limits.memory)
                 .max()
                 .unwrap_or(DEFAULT_MEMORY),
-            cache_dir,
+            cache_dir: server
+                .as_ref()
+                .map_or_else(default_cache_dir, |s| s.cache_dir.clone()),
+            cache_max_size: server
+                .as_ref()
+                .map_or(DEFAULT_CACHE_MAX_SIZE, |s| s.cache_max_size),
             queue_timeout: std::time::Duration::from_secs(1),
+            share: server.as_ref().map_or_else(PoolShare::default, |s| s.pool),
         })?;
         let audits: Vec<_> = components
             .iter()

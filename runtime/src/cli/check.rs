@@ -35,7 +35,9 @@ impl CheckArgs {
                 .max()
                 .unwrap_or(0),
             cache_dir: config.server.cache_dir.clone(),
+            cache_max_size: config.server.cache_max_size,
             queue_timeout: config.server.queue_timeout,
+            share: config.server.pool,
         })?;
         let registry = Registry::load(&config, &sandbox)?;
         print!("{}", render(&config, &registry));
@@ -62,6 +64,12 @@ fn render(config: &Config, registry: &Registry) -> String {
         .as_ref()
         .map_or("off".to_owned(), |d| d.display().to_string());
     let _ = writeln!(out, "  cache_dir = {cache:?}");
+    let _ = writeln!(out, "  cache_max_size = \"{}\"", size(s.cache_max_size));
+    let _ = writeln!(
+        out,
+        "[server.pool] (per call)\n  core_instances = {}\n  memories = {}\n  tables = {}",
+        s.pool.core_instances, s.pool.memories, s.pool.tables
+    );
     let h = &s.http;
     let listen = h
         .listen
@@ -90,10 +98,14 @@ fn render(config: &Config, registry: &Registry) -> String {
         let _ = writeln!(out, "  path = {:?}", c.path.display().to_string());
         let _ = writeln!(
             out,
-            "  limits = {{ memory = \"{}\", fuel = {}, timeout = \"{}\" }}",
+            "  limits = {{ memory = \"{}\", fuel = {}, timeout = \"{}\", host_memory = \"{}\", \
+             handles = {}, descriptors = {} }}",
             size(c.limits.memory),
             c.limits.fuel,
-            humantime::format_duration(c.limits.timeout)
+            humantime::format_duration(c.limits.timeout),
+            size(c.limits.host_memory),
+            c.limits.handles,
+            c.limits.descriptors,
         );
         for line in c.grants.describe() {
             let _ = writeln!(out, "  grant: {line}");

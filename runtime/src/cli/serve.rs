@@ -41,7 +41,9 @@ impl ServeArgs {
                 max_concurrent_calls: config.server.max_concurrent_calls,
                 max_memory: config.components.iter().map(|c| c.limits.memory).max().unwrap_or(0),
                 cache_dir: config.server.cache_dir.clone(),
+                cache_max_size: config.server.cache_max_size,
                 queue_timeout: config.server.queue_timeout,
+                share: config.server.pool,
             })?;
             let started = std::time::Instant::now();
             let registry = Registry::load(&config, &sandbox)?;

@@ -21,7 +21,7 @@ use http::{RawAuth, RawHttp};
 
 use values::{MemorySize, Positive, Timeout};
 
-use crate::grants::{DirGrant, EnvGrant, Grants, NetGrant, RawDir, RawHints, ToolHints};
+use crate::capabilities::{GrantError, Grants, Host, RawHints, Section, ToolHints};
 
 /// Memory a component may use when the config names no limit.
 pub const DEFAULT_MEMORY: u64 = 64 * 1024 * 1024;
@@ -29,8 +29,16 @@ pub const DEFAULT_MEMORY: u64 = 64 * 1024 * 1024;
 pub const DEFAULT_FUEL: u64 = 2_000_000_000;
 /// Wall-clock time a call may take when the config names no limit.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Host memory a call may make the host hold when the config names no limit.
+pub const DEFAULT_HOST_MEMORY: u64 = 64 * 1024 * 1024;
+/// WASI resources a call may hold at once when the config names no limit.
+pub const DEFAULT_HANDLES: u32 = 1024;
+/// Files and sockets a call may hold open at once when the config names no limit.
+pub const DEFAULT_DESCRIPTORS: u32 = 64;
 /// Calls that may run at once when the config names no limit.
 pub const DEFAULT_MAX_CONCURRENT_CALLS: u32 = 64;
+/// The most the compiled-component cache holds when the config names no limit.
+pub const DEFAULT_CACHE_MAX_SIZE: u64 = 1024 * 1024 * 1024;
 /// The largest tool result sent to a client when the config names no limit.
 pub const DEFAULT_MAX_RESULT_SIZE: u64 = 4 * 1024 * 1024;
 
@@ -65,8 +73,36 @@ pub struct ServerSettings {
     pub http: HttpSettings,
     /// Where compiled components are cached (`None`: no cache).
     pub cache_dir: Option<PathBuf>,
+    /// The most bytes the compiled-component cache may hold.
+    pub cache_max_size: u64,
     /// How long a call waits for a free slot before it is refused as busy.
     pub queue_timeout: Duration,
+    /// What one call may take of the instance pool (`[server.pool]`).
+    pub pool: PoolShare,
+}
+
+/// What one call may take of the instance pool (`[server.pool]`): the
+/// pool holds this much for every call slot, and a component whose
+/// instance needs more is refused at start, so no component's calls can
+/// take the slots of another's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolShare {
+    /// Core module instances of one component instance.
+    pub core_instances: u32,
+    /// Linear memories of one component instance.
+    pub memories: u32,
+    /// Tables of one component instance.
+    pub tables: u32,
+}
+
+impl Default for PoolShare {
+    fn default() -> Self {
+        PoolShare {
+            core_instances: 32,
+            memories: 4,
+            tables: 16,
+        }
+    }
 }
 
 /// One `[components.NAME]` table.
@@ -97,6 +133,12 @@ pub struct Limits {
     pub fuel: u64,
     /// Wall-clock deadline of a call.
     pub timeout: Duration,
+    /// Bytes of host memory the call may make the host hold for it.
+    pub host_memory: u64,
+    /// WASI resources (files, sockets, streams, HTTP objects) held at once.
+    pub handles: u32,
+    /// Files and sockets open at once.
+    pub descriptors: u32,
 }
 
 impl Default for Limits {
@@ -105,6 +147,9 @@ impl Default for Limits {
             memory: DEFAULT_MEMORY,
             fuel: DEFAULT_FUEL,
             timeout: DEFAULT_TIMEOUT,
+            host_memory: DEFAULT_HOST_MEMORY,
+            handles: DEFAULT_HANDLES,
+            descriptors: DEFAULT_DESCRIPTORS,
         }
     }
 }
@@ -114,14 +159,15 @@ impl Default for Limits {
 pub enum ConfigError {
     /// The file could not be read.
     #[error(
-        "cannot read config file {path}: {source} (pass --config with the path of a corral.toml; \
+        "cannot read config file {path}: {error} (pass --config with the path of a corral.toml; \
          see examples/corral.toml)"
     )]
     Read {
         /// The path that was tried.
         path: PathBuf,
-        /// Why reading failed.
-        source: std::io::Error,
+        /// Why reading failed (told in the message, not as a source, so
+        /// that it is said once).
+        error: std::io::Error,
     },
     /// The file is not valid TOML or does not have the expected shape.
     #[error("invalid config {path}: {message}")]
@@ -166,22 +212,19 @@ impl ComponentConfig {
                 }
             })
             .collect();
-        let grants = Grants::default();
         ComponentConfig {
             name,
             path: path.to_owned(),
             path_line: None,
             tool_prefix: String::new(),
             limits: Limits::default(),
-            hints: RawHints::default()
-                .resolve(&grants, "")
-                .unwrap_or(ToolHints {
-                    read_only: true,
-                    destructive: false,
-                    idempotent: None,
-                    open_world: false,
-                }),
-            grants,
+            hints: ToolHints {
+                read_only: true,
+                destructive: false,
+                idempotent: None,
+                open_world: false,
+            },
+            grants: Grants::none(),
         }
     }
 }
@@ -189,9 +232,9 @@ impl ComponentConfig {
 impl Config {
     /// Reads and validates the configuration file at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
             path: path.to_owned(),
-            source,
+            error,
         })?;
         Config::parse(&text, path)
     }
@@ -226,9 +269,19 @@ impl Config {
         };
 
         let defaults = raw.defaults.limits.resolve(&Limits::default());
+        let host = Host {
+            base,
+            env: &host_env,
+        };
+        let grant_error = |e: GrantError| ConfigError::Invalid {
+            path: path.to_owned(),
+            line: e.line,
+            message: e.to_string(),
+            key: e.key,
+        };
         let mut components = Vec::with_capacity(raw.components.len());
-        for (name, component) in raw.components {
-            if !is_identifier(&name) {
+        for (name, entries) in &raw.components {
+            if !is_identifier(name) {
                 return Err(invalid(
                     None,
                     format!("components.{name}"),
@@ -237,8 +290,16 @@ impl Config {
                         .into(),
                 ));
             }
-            let line = line_of(text, component.path.span().start);
-            let relative = component.path.get_ref().clone();
+            let section = Section::new(name, text, entries);
+            let relative: PathBuf = section.get("path").map_err(grant_error)?.ok_or_else(|| {
+                invalid(
+                    None,
+                    format!("components.{name}.path"),
+                    "missing: give the .wasm file of the component, e.g. path = \"tools/calc.wasm\""
+                        .into(),
+                )
+            })?;
+            let line = section.line("path");
             if relative.as_os_str().is_empty() {
                 return Err(invalid(
                     line,
@@ -246,13 +307,16 @@ impl Config {
                     "the path is empty: give the .wasm file of the component".into(),
                 ));
             }
-            let prefix = component.tool_prefix.clone().unwrap_or_default();
+            let prefix: String = section
+                .get("tool_prefix")
+                .map_err(grant_error)?
+                .unwrap_or_default();
             if !prefix
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
             {
                 return Err(invalid(
-                    None,
+                    section.line("tool_prefix"),
                     format!("components.{name}.tool_prefix"),
                     format!(
                         "{prefix:?} has characters a tool name cannot hold; \
@@ -260,21 +324,29 @@ impl Config {
                     ),
                 ));
             }
+            let limits: RawLimits = section
+                .get("limits")
+                .map_err(grant_error)?
+                .unwrap_or_default();
+            let raw_hints: RawHints = section
+                .get("hints")
+                .map_err(grant_error)?
+                .unwrap_or_default();
+            let grants = Grants::parse(&section)
+                .and_then(|g| g.validate(&section, &host))
+                .map_err(grant_error)?;
             let key = format!("components.{name}");
-            let grants = grants(&component, base, &key, &host_env)
-                .map_err(|message| invalid(None, key.clone(), message))?;
-            let hints = component
-                .hints
-                .resolve(&grants, &key)
-                .map_err(|message| invalid(None, key.clone(), message))?;
+            let hints = raw_hints
+                .resolve(grants.effects(), &key)
+                .map_err(|message| invalid(section.line("hints"), key.clone(), message))?;
             components.push(ComponentConfig {
                 grants,
                 hints,
                 path: base.join(relative),
                 path_line: line,
                 tool_prefix: prefix,
-                limits: component.limits.resolve(&defaults),
-                name,
+                limits: limits.resolve(&defaults),
+                name: name.clone(),
             });
         }
 
@@ -301,6 +373,11 @@ impl Config {
                     .server
                     .queue_timeout
                     .map_or(Duration::from_secs(30), |t| t.0),
+                pool: raw.server.pool.resolve(),
+                cache_max_size: raw
+                    .server
+                    .cache_max_size
+                    .map_or(DEFAULT_CACHE_MAX_SIZE, |m| m.0),
             },
             components,
         })
@@ -312,39 +389,11 @@ impl Config {
     }
 }
 
-fn grants(
-    raw: &RawComponent,
-    base: &Path,
-    key: &str,
-    host_env: &impl Fn(&str) -> Option<String>,
-) -> Result<Grants, String> {
-    let mut dirs = Vec::with_capacity(raw.dirs.len());
-    for (i, dir) in raw.dirs.iter().enumerate() {
-        let grant = dir.validate(base, &format!("{key}.dirs[{i}]"))?;
-        if dirs.iter().any(|d: &DirGrant| d.guest == grant.guest) {
-            return Err(format!(
-                "{key}.dirs[{i}].guest: {:?} is granted twice",
-                grant.guest
-            ));
-        }
-        dirs.push(grant);
-    }
-    Ok(Grants {
-        dirs,
-        env: EnvGrant::new(raw.env.clone(), &raw.env_from_host, host_env, key)?,
-        net: NetGrant::new(&raw.network.allow, key)?,
-    })
-}
-
 fn is_identifier(name: &str) -> bool {
     !name.is_empty()
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-}
-
-fn line_of(text: &str, offset: usize) -> Option<usize> {
-    text.get(..offset).map(|s| s.lines().count().max(1))
 }
 
 #[derive(Deserialize)]
@@ -355,7 +404,7 @@ struct RawConfig {
     #[serde(default)]
     defaults: RawDefaults,
     #[serde(default)]
-    components: BTreeMap<String, RawComponent>,
+    components: BTreeMap<String, BTreeMap<String, toml::Spanned<serde_json::Value>>>,
 }
 
 fn yes() -> bool {
@@ -370,10 +419,12 @@ impl Default for RawServer {
             max_concurrent_calls: None,
             max_result_size: None,
             cache_dir: None,
+            cache_max_size: None,
             cache: true,
             queue_timeout: None,
             http: RawHttp::default(),
             auth: RawAuth::default(),
+            pool: RawPool::default(),
         }
     }
 }
@@ -396,6 +447,7 @@ struct RawServer {
     max_concurrent_calls: Option<Positive<u32>>,
     max_result_size: Option<MemorySize>,
     cache_dir: Option<PathBuf>,
+    cache_max_size: Option<MemorySize>,
     #[serde(default = "yes")]
     cache: bool,
     queue_timeout: Option<Timeout>,
@@ -403,6 +455,27 @@ struct RawServer {
     http: RawHttp,
     #[serde(default)]
     auth: RawAuth,
+    #[serde(default)]
+    pool: RawPool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawPool {
+    core_instances: Option<Positive<u32>>,
+    memories: Option<Positive<u32>>,
+    tables: Option<Positive<u32>>,
+}
+
+impl RawPool {
+    fn resolve(&self) -> PoolShare {
+        let default = PoolShare::default();
+        PoolShare {
+            core_instances: self.core_instances.map_or(default.core_instances, |n| n.0),
+            memories: self.memories.map_or(default.memories, |n| n.0),
+            tables: self.tables.map_or(default.tables, |n| n.0),
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -418,6 +491,9 @@ struct RawLimits {
     memory: Option<MemorySize>,
     fuel: Option<Positive<u64>>,
     timeout: Option<Timeout>,
+    host_memory: Option<MemorySize>,
+    handles: Option<Positive<u32>>,
+    descriptors: Option<Positive<u32>>,
 }
 
 impl RawLimits {
@@ -426,34 +502,11 @@ impl RawLimits {
             memory: self.memory.map_or(fallback.memory, |m| m.0),
             fuel: self.fuel.map_or(fallback.fuel, |f| f.0),
             timeout: self.timeout.map_or(fallback.timeout, |t| t.0),
+            host_memory: self.host_memory.map_or(fallback.host_memory, |m| m.0),
+            handles: self.handles.map_or(fallback.handles, |n| n.0),
+            descriptors: self.descriptors.map_or(fallback.descriptors, |n| n.0),
         }
     }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawComponent {
-    path: toml::Spanned<PathBuf>,
-    tool_prefix: Option<String>,
-    #[serde(default)]
-    limits: RawLimits,
-    #[serde(default)]
-    dirs: Vec<RawDir>,
-    #[serde(default)]
-    env: BTreeMap<String, String>,
-    #[serde(default)]
-    env_from_host: Vec<String>,
-    #[serde(default)]
-    network: RawNetwork,
-    #[serde(default)]
-    hints: RawHints,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawNetwork {
-    #[serde(default)]
-    allow: Vec<String>,
 }
 
 #[cfg(test)]

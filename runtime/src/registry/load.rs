@@ -45,12 +45,7 @@ pub fn load_component(
             PackageDocs::default()
         }
     };
-    let program = Arc::new(sandbox.compile(
-        &config.name,
-        &bytes,
-        config.limits,
-        Arc::new(config.grants.clone()),
-    )?);
+    let program = Arc::new(sandbox.compile(&config.name, &bytes, config.limits, &config.grants)?);
     let loader = Loader {
         config,
         program: &program,

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 use wasmtime::component::{ComponentExportIndex, Type, Val};
 
-use crate::grants::ToolHints;
+use crate::capabilities::ToolHints;
 use crate::sandbox::Program;
-use crate::wit_json::{self, ArgError, Direction};
+use crate::wit_json::{self, ArgError, Direction, Limit, TooLarge};
 
 /// Everything needed to list a tool and to run a call of it.
 pub struct ToolSpec {
@@ -73,13 +73,13 @@ impl Shaped {
         })
     }
 
-    fn structured(&self, val: &Val) -> Value {
-        let value = wit_json::encode(val, &self.ty);
-        if self.wrapped {
+    fn structured(&self, val: &Val, limit: &Limit<'_>) -> Result<Value, TooLarge> {
+        let value = wit_json::encode_within(val, &self.ty, limit)?;
+        Ok(if self.wrapped {
             json!({ "result": value })
         } else {
             value
-        }
+        })
     }
 }
 
@@ -121,24 +121,26 @@ impl ToolSpec {
         !matches!(self.output, Output::Nothing)
     }
 
-    /// Renders what the guest returned.
-    pub fn answer(&self, value: Option<&Val>) -> Answer {
-        match (&self.output, value) {
-            (Output::Value(shaped), Some(val)) => success(Some(shaped.structured(val))),
+    /// Renders what the guest returned, within `limit`: a result too large
+    /// to encode within it is refused while it is being built.
+    pub fn answer(&self, value: Option<&Val>, limit: &Limit<'_>) -> Result<Answer, TooLarge> {
+        Ok(match (&self.output, value) {
+            (Output::Value(shaped), Some(val)) => success(Some(shaped.structured(val, limit)?)),
             (Output::Fallible { ok, .. }, Some(Val::Result(Ok(payload)))) => success(
                 ok.as_ref()
                     .zip(payload.as_deref())
-                    .map(|(s, v)| s.structured(v)),
+                    .map(|(s, v)| s.structured(v, limit))
+                    .transpose()?,
             ),
             (Output::Fallible { err, .. }, Some(Val::Result(Err(payload)))) => {
                 let detail = match (err, payload.as_deref()) {
-                    (Some(ty), Some(v)) => text_of(&wit_json::encode(v, ty)),
+                    (Some(ty), Some(v)) => text_of(&wit_json::encode_within(v, ty, limit)?),
                     _ => "the tool reported an error without details".into(),
                 };
                 Answer::error(detail)
             }
             _ => success(None),
-        }
+        })
     }
 }
 

@@ -12,14 +12,13 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
-use wasmtime::component::{Component, InstancePre, Linker};
+use wasmtime::component::{Component, InstancePre};
 use wasmtime::{Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use super::cache::{ArtifactCache, Origin};
-use super::executor::CallState;
 use super::ticker::Ticker;
-use crate::config::Limits;
-use crate::grants::Grants;
+use crate::capabilities::{self, CallState, Grant, Grants};
+use crate::config::{Limits, PoolShare};
 
 /// Linear memory kept resident in a pool slot between calls.
 const KEEP_RESIDENT: usize = 2 * 1024 * 1024;
@@ -33,8 +32,12 @@ pub struct SandboxSettings {
     pub max_memory: u64,
     /// Where compiled components are cached; `None` compiles every time.
     pub cache_dir: Option<std::path::PathBuf>,
+    /// The most bytes the cache may hold.
+    pub cache_max_size: u64,
     /// How long a call waits for a free slot before it is refused as busy.
     pub queue_timeout: Duration,
+    /// What one call may take of the instance pool.
+    pub share: PoolShare,
 }
 
 /// Failures to set up the sandbox or a component in it.
@@ -65,9 +68,41 @@ pub enum SandboxError {
         /// wasmtime's explanation, naming the missing import.
         message: String,
     },
+    /// One instance of the component needs more of the instance pool than
+    /// a call may take, so it could starve other components' calls.
+    #[error(
+        "component {component:?} cannot run within one call's share of the instance pool: \
+         an instance needs {needs} {what}, and a call may use {share} (raise {key}; every call \
+         slot reserves that many)"
+    )]
+    Share {
+        /// The component's name in the config.
+        component: String,
+        /// What it needs too many of.
+        what: &'static str,
+        /// How many one instance needs.
+        needs: u64,
+        /// How many a call may use.
+        share: u64,
+        /// The config key that raises the share.
+        key: &'static str,
+    },
+    /// The component's memory at start is larger than its limit.
+    #[error(
+        "component {component:?} needs {initial} bytes of linear memory at start, more than its \
+         limit of {limit} (raise components.{component}.limits.memory)"
+    )]
+    InitialMemory {
+        /// The component's name in the config.
+        component: String,
+        /// Bytes its largest memory starts with.
+        initial: u64,
+        /// Its memory limit.
+        limit: u64,
+    },
 }
 
-/// The shared engine, linker and call slots.
+/// The shared engine and call slots.
 #[derive(Clone)]
 pub struct Sandbox {
     inner: Arc<Inner>,
@@ -81,7 +116,7 @@ pub(crate) struct Inner {
     pub(crate) engine: Engine,
     compiled: Compiled,
     cache: Option<ArtifactCache>,
-    linker: Linker<CallState>,
+    share: PoolShare,
     pub(crate) permits: Semaphore,
     pub(crate) slots: u32,
     pub(crate) queue_timeout: Duration,
@@ -89,17 +124,28 @@ pub(crate) struct Inner {
 }
 
 impl Sandbox {
-    /// Creates the engine (fuel, epochs, pooling allocator) and the linker
-    /// holding the WASI interfaces, and starts the epoch ticker.
+    /// Creates the engine (fuel, epochs, pooling allocator) and starts the
+    /// epoch ticker.
+    ///
+    /// The pool holds, for each call slot, one call's share of instances,
+    /// memories and tables, and no instance may take more than that share:
+    /// however many calls run, and whatever they instantiate, every slot
+    /// can always be served.
     pub fn new(settings: SandboxSettings) -> Result<Sandbox, SandboxError> {
         let slots = settings.max_concurrent_calls.max(1);
         let settings = &settings;
+        let share = settings.share;
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(slots)
             .total_stacks(slots)
-            .total_core_instances(slots.saturating_mul(32))
-            .total_memories(slots.saturating_mul(4))
-            .total_tables(slots.saturating_mul(16))
+            .max_core_instances_per_component(share.core_instances)
+            .max_memories_per_component(share.memories)
+            .max_tables_per_component(share.tables)
+            .max_memories_per_module(share.memories)
+            .max_tables_per_module(share.tables)
+            .total_core_instances(slots.saturating_mul(share.core_instances))
+            .total_memories(slots.saturating_mul(share.memories))
+            .total_tables(slots.saturating_mul(share.tables))
             .max_memory_size(usize::try_from(settings.max_memory).unwrap_or(usize::MAX))
             // Keep a Rust guest's initial memory (≈ 1.1 MiB) and tables
             // resident between calls: decommitting and faulting them in
@@ -118,16 +164,15 @@ impl Sandbox {
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config).map_err(|e| SandboxError::Engine(format!("{e:#}")))?;
 
-        let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
-            .and_then(|()| wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker))
-            .map_err(|e| SandboxError::Engine(format!("{e:#}")))?;
-
-        let cache = settings.cache_dir.as_deref().and_then(|dir| match ArtifactCache::open(dir) {
-            Ok(cache) => Some(cache),
-            Err(e) => {
-                tracing::warn!(dir = %dir.display(), "compiling without a cache: cannot use the cache directory: {e}");
-                None
+        let cache = settings.cache_dir.as_deref().and_then(|dir| {
+            match ArtifactCache::open(dir, settings.cache_max_size) {
+                Ok(cache) => Some(cache),
+                Err(e) => {
+                    tracing::warn!(
+                        "compiling without a cache: the cache directory cannot be used: {e}"
+                    );
+                    None
+                }
             }
         });
         let ticker = Ticker::start(engine.clone())?;
@@ -136,7 +181,7 @@ impl Sandbox {
                 engine,
                 compiled: Compiled::default(),
                 cache,
-                linker,
+                share,
                 permits: Semaphore::new(slots as usize),
                 slots,
                 queue_timeout: settings.queue_timeout,
@@ -151,12 +196,15 @@ impl Sandbox {
     }
 
     /// Compiles and links a component; the result is ready for calls.
+    ///
+    /// Its linker holds exactly what it imports: the interfaces it is
+    /// granted, linked for real, and the others as refusals.
     pub fn compile(
         &self,
         name: &str,
         bytes: &[u8],
         limits: Limits,
-        grants: Arc<Grants>,
+        grants: &Grants,
     ) -> Result<Program, SandboxError> {
         // One compilation per distinct file, even when several config
         // entries (or parallel loaders) name the same bytes.
@@ -189,32 +237,213 @@ impl Sandbox {
                 component: name.to_owned(),
                 message,
             })?;
-        let pre =
-            self.inner
-                .linker
-                .instantiate_pre(&component)
-                .map_err(|e| SandboxError::Link {
-                    component: name.to_owned(),
-                    message: format!("{e:#}"),
-                })?;
+        self.check_share(name, bytes, &component, limits)?;
+        let link_error = |message: String| SandboxError::Link {
+            component: name.to_owned(),
+            message,
+        };
+        let linked = capabilities::link(&self.inner.engine, &component, grants)
+            .map_err(|e| link_error(e.to_string()))?;
+        let pre = linked
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| link_error(format!("{e:#}")))?;
         Ok(Program {
-            name: name.to_owned(),
+            name: Arc::from(name),
             component,
             pre,
             limits,
-            grants,
+            grants: grants.clone(),
+            linked: linked.grants,
             sandbox: self.inner.clone(),
         })
     }
+
+    /// Checks that one instance of `component` fits in a call's share of
+    /// the pool and its memory limit, so that it fails here, at start, and
+    /// not at its first call.
+    fn check_share(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        component: &Component,
+        limits: Limits,
+    ) -> Result<(), SandboxError> {
+        let share = self.inner.share;
+        let over = |what, needs: u64, share: u32, key| {
+            (needs > u64::from(share)).then(|| SandboxError::Share {
+                component: name.to_owned(),
+                what,
+                needs,
+                share: u64::from(share),
+                key,
+            })
+        };
+        let instances = core_instances(bytes);
+        if let Some(error) = over(
+            "core instances",
+            instances,
+            share.core_instances,
+            "server.pool.core_instances",
+        ) {
+            return Err(error);
+        }
+        if let Some(needs) = component.resources_required() {
+            let checks = [
+                over(
+                    "memories",
+                    u64::from(needs.num_memories),
+                    share.memories,
+                    "server.pool.memories",
+                ),
+                over(
+                    "tables",
+                    u64::from(needs.num_tables),
+                    share.tables,
+                    "server.pool.tables",
+                ),
+            ];
+            if let Some(error) = checks.into_iter().flatten().next() {
+                return Err(error);
+            }
+            let initial = needs.max_initial_memory_size.unwrap_or(0);
+            if initial > limits.memory {
+                return Err(SandboxError::InitialMemory {
+                    component: name.to_owned(),
+                    initial,
+                    limit: limits.memory,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How many core module instances one instance of a component creates,
+/// counting those of the nested components it instantiates (as many times
+/// as it instantiates them).
+fn core_instances(bytes: &[u8]) -> u64 {
+    use wasmparser::{
+        ComponentAlias, ComponentExternalKind, ComponentInstance, ComponentOuterAliasKind,
+        ComponentTypeRef, Encoding, Instance, Payload,
+    };
+
+    /// One component (or module) being read: the core instances one of its
+    /// instances creates, and its component index space, each entry the
+    /// count of that component.
+    struct Frame {
+        component: bool,
+        total: u64,
+        components: Vec<u64>,
+    }
+
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut root = 0;
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        let Ok(payload) = payload else { break };
+        match payload {
+            Payload::Version { encoding, .. } => stack.push(Frame {
+                component: encoding == Encoding::Component,
+                total: 0,
+                components: Vec::new(),
+            }),
+            Payload::End(_) => {
+                let Some(done) = stack.pop() else { break };
+                match stack.last_mut() {
+                    Some(parent) if done.component => parent.components.push(done.total),
+                    Some(_) => {}
+                    None => root = done.total,
+                }
+            }
+            Payload::InstanceSection(section) => {
+                if let Some(frame) = stack.last_mut() {
+                    let instantiated = section
+                        .into_iter()
+                        .flatten()
+                        .filter(|i| matches!(i, Instance::Instantiate { .. }))
+                        .count() as u64;
+                    frame.total = frame.total.saturating_add(instantiated);
+                }
+            }
+            Payload::ComponentInstanceSection(section) => {
+                if let Some(frame) = stack.last_mut() {
+                    for instance in section.into_iter().flatten() {
+                        if let ComponentInstance::Instantiate {
+                            component_index, ..
+                        } = instance
+                        {
+                            let each = frame
+                                .components
+                                .get(component_index as usize)
+                                .copied()
+                                .unwrap_or(0);
+                            frame.total = frame.total.saturating_add(each);
+                        }
+                    }
+                }
+            }
+            Payload::ComponentAliasSection(section) => {
+                for alias in section.into_iter().flatten() {
+                    let count = match alias {
+                        ComponentAlias::Outer {
+                            kind: ComponentOuterAliasKind::Component,
+                            count,
+                            index,
+                        } => stack
+                            .len()
+                            .checked_sub(1 + count as usize)
+                            .and_then(|at| stack.get(at))
+                            .and_then(|outer| outer.components.get(index as usize).copied())
+                            .unwrap_or(0),
+                        ComponentAlias::InstanceExport {
+                            kind: ComponentExternalKind::Component,
+                            ..
+                        } => 0,
+                        _ => continue,
+                    };
+                    if let Some(frame) = stack.last_mut() {
+                        frame.components.push(count);
+                    }
+                }
+            }
+            Payload::ComponentImportSection(section) => {
+                if let Some(frame) = stack.last_mut() {
+                    for import in section.into_iter().flatten() {
+                        if matches!(import.ty, ComponentTypeRef::Component(_)) {
+                            frame.components.push(0);
+                        }
+                    }
+                }
+            }
+            Payload::ComponentExportSection(section) => {
+                if let Some(frame) = stack.last_mut() {
+                    for export in section.into_iter().flatten() {
+                        if export.kind == ComponentExternalKind::Component {
+                            let each = frame
+                                .components
+                                .get(export.index as usize)
+                                .copied()
+                                .unwrap_or(0);
+                            frame.components.push(each);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    root
 }
 
 /// One compiled and linked component, ready to be called.
 pub struct Program {
-    pub(crate) name: String,
+    pub(crate) name: Arc<str>,
     pub(crate) component: Component,
     pub(crate) pre: InstancePre<CallState>,
     pub(crate) limits: Limits,
-    pub(crate) grants: Arc<Grants>,
+    pub(crate) grants: Grants,
+    /// The grants linked for real: each prepares its part of every call.
+    pub(crate) linked: Vec<Arc<dyn Grant>>,
     pub(crate) sandbox: Arc<Inner>,
 }
 
@@ -237,5 +466,12 @@ impl Program {
     /// What each call may reach.
     pub fn grants(&self) -> &Grants {
         &self.grants
+    }
+
+    /// `text` with every host name the grants know (a granted directory's
+    /// host path) replaced by the guest's name for it: an answer never
+    /// tells a client where things are on the host.
+    pub fn redact(&self, text: &str) -> String {
+        self.grants.redact(text)
     }
 }

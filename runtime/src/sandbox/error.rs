@@ -3,8 +3,11 @@
 use std::time::Duration;
 
 use wasmtime::Trap;
+use wasmtime::component::ResourceTableError;
 
-use super::stdio::Captured;
+use crate::budget::{Budget, Exceeded};
+use crate::capabilities::{Captured, denied};
+use crate::config::Limits;
 
 /// Characters of the guest's stderr quoted in a panic or trap message.
 const STDERR_TAIL: usize = 800;
@@ -47,6 +50,28 @@ pub enum CallError {
         /// The deadline that passed.
         timeout: Duration,
     },
+    /// The call made the host hold more than one of its budgets allows.
+    #[error(
+        "{what}: the call held more than {limit} and was stopped (call it with a smaller \
+         input, or raise components.{component}.limits.{key})",
+        what = match .budget {
+            Budget::HostMemory => "host memory limit reached",
+            Budget::Handles => "too many handles",
+            Budget::Descriptors => "too many open files and sockets",
+        },
+        key = .budget.key(),
+    )]
+    Budget {
+        /// The component's name in the config.
+        component: String,
+        /// Which budget.
+        budget: Budget,
+        /// The budget, in words (e.g. `64.0 MiB of host memory`).
+        limit: String,
+    },
+    /// The guest called an interface its component is not granted.
+    #[error("{0}")]
+    NotGranted(String),
     /// The client cancelled the request.
     #[error("cancelled: the client cancelled the call and the guest was stopped")]
     Cancelled,
@@ -105,6 +130,19 @@ impl CallError {
             CallError::OutOfFuel { .. } => "out_of_fuel",
             CallError::MemoryLimit { .. } => "memory_limit",
             CallError::Deadline { .. } => "deadline",
+            CallError::Budget {
+                budget: Budget::HostMemory,
+                ..
+            } => "host_memory",
+            CallError::Budget {
+                budget: Budget::Handles,
+                ..
+            } => "handles",
+            CallError::Budget {
+                budget: Budget::Descriptors,
+                ..
+            } => "descriptors",
+            CallError::NotGranted(_) => "denied",
             CallError::Cancelled => "cancelled",
             CallError::Panic { .. } => "panic",
             CallError::StackOverflow => "stack_overflow",
@@ -116,22 +154,74 @@ impl CallError {
         }
     }
 
+    /// The answer for a call that went over budget `exceeded`.
+    pub(crate) fn budget(component: &str, exceeded: Exceeded) -> CallError {
+        let limit = match exceeded.budget {
+            Budget::HostMemory => format!(
+                "{} of host memory",
+                bytesize::ByteSize(exceeded.limit).display().iec()
+            ),
+            Budget::Handles => format!("{} WASI resources at once", exceeded.limit),
+            Budget::Descriptors => format!("{} open at once", exceeded.limit),
+        };
+        CallError::Budget {
+            component: component.to_owned(),
+            budget: exceeded.budget,
+            limit,
+        }
+    }
+
+    /// Whether `error` (from instantiating) is the guest's doing (a trap, a
+    /// budget, a refusal) rather than the host failing to set it up.
+    pub(crate) fn is_guest_failure(error: &wasmtime::Error) -> bool {
+        error.downcast_ref::<Trap>().is_some()
+            || error.downcast_ref::<Exceeded>().is_some()
+            || error.downcast_ref::<ResourceTableError>().is_some()
+            || error.downcast_ref::<denied::Refused>().is_some()
+    }
+
     /// Classifies an error returned by a guest call. `memory_refused` says
     /// whether the limiter refused a growth during the call: a Rust guest
     /// that cannot grow its memory aborts, which looks like a panic.
     pub(crate) fn from_trap(
         error: &wasmtime::Error,
         component: &str,
-        budget: u64,
-        memory_limit: u64,
+        limits: &Limits,
         memory_refused: bool,
         stderr: &Captured,
     ) -> CallError {
         let tail = stderr.tail(STDERR_TAIL).to_owned();
+        if let Some(exceeded) = error.downcast_ref::<Exceeded>() {
+            return CallError::budget(component, *exceeded);
+        }
+        if let Some(ResourceTableError::Full) = error.downcast_ref::<ResourceTableError>() {
+            return CallError::budget(
+                component,
+                Exceeded {
+                    budget: Budget::Handles,
+                    limit: u64::from(limits.handles),
+                },
+            );
+        }
+        if is_hostcall_fuel(error) {
+            return CallError::budget(
+                component,
+                Exceeded {
+                    budget: Budget::HostMemory,
+                    limit: limits.host_memory,
+                },
+            );
+        }
+        if let Some(refused) = error.downcast_ref::<denied::Refused>() {
+            return CallError::NotGranted(denied::refusal(&refused.function, component));
+        }
         if memory_refused {
             return CallError::MemoryLimit {
                 component: component.to_owned(),
-                limit: bytesize::ByteSize(memory_limit).display().iec().to_string(),
+                limit: bytesize::ByteSize(limits.memory)
+                    .display()
+                    .iec()
+                    .to_string(),
             };
         }
         if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
@@ -143,7 +233,7 @@ impl CallError {
         match error.downcast_ref::<Trap>() {
             Some(Trap::OutOfFuel) => CallError::OutOfFuel {
                 component: component.to_owned(),
-                budget,
+                budget: limits.fuel,
             },
             Some(Trap::StackOverflow) => CallError::StackOverflow,
             Some(Trap::UnreachableCodeReached) => CallError::Panic { stderr: tail },
@@ -157,6 +247,14 @@ impl CallError {
             },
         }
     }
+}
+
+/// Whether wasmtime stopped a transfer from the guest for copying more than
+/// the store's hostcall fuel (its message is the only trace of it).
+fn is_hostcall_fuel(error: &wasmtime::Error) -> bool {
+    error
+        .chain()
+        .any(|cause| cause.to_string().contains("fuel allocated for hostcalls"))
 }
 
 fn quote(stderr: &str) -> String {

@@ -1,51 +1,25 @@
 //! One call: a fresh store and instance, the budgets, and the verdict.
 //!
 //! Nothing survives a call: the store, the instance, its memory, its WASI
-//! context and its captured output are all new each time, so no state leaks
-//! between calls or clients.
+//! context, its handles and its captured output are all new each time, so
+//! no state leaks between calls or clients. Every budget is set on the
+//! store before the guest runs: fuel, the deadline (the epoch ticker),
+//! linear memory (the limiter), handles (the resource table's capacity),
+//! descriptors (counted by the capabilities that open them) and host memory
+//! (counted while the call is polled, checked at the guest's next epoch
+//! check once it goes over).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
-use wasmtime::component::{ComponentExportIndex, ResourceTable, Val};
+use wasmtime::component::{ComponentExportIndex, Val};
 use wasmtime::{Store, UpdateDeadline};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use super::engine::Program;
 use super::error::CallError;
-use super::http::HttpPolicy;
-use super::limiter::CallLimiter;
-use super::stdio::{Capture, Captured};
-use super::wasi::{self, Denials};
-
-/// The data of one call's store.
-pub(crate) struct CallState {
-    wasi: WasiCtx,
-    http: WasiHttpCtx,
-    http_policy: HttpPolicy,
-    table: ResourceTable,
-    limiter: CallLimiter,
-}
-
-impl WasiView for CallState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-impl WasiHttpView for CallState {
-    fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView {
-            ctx: &mut self.http,
-            table: &mut self.table,
-            hooks: &mut self.http_policy,
-        }
-    }
-}
+use crate::budget::{Budget, Exceeded, HostMemory, charged};
+use crate::capabilities::{CallBudgets, CallSetup, CallState, Captured};
 
 /// What happened during one call.
 #[derive(Debug)]
@@ -63,22 +37,39 @@ pub struct CallReport {
     pub peak_memory: u64,
     /// Wall-clock time from the start of instantiation to the end.
     pub duration: Duration,
-    /// Capabilities the guest tried to use without a grant, each saying
-    /// which config key would grant it.
+    /// Capabilities the guest tried to use without a grant, each once,
+    /// saying which config key would grant it.
     pub denials: Vec<String>,
+    /// The host memory the call holds (its result included); work done for
+    /// the call after it returned (encoding the result) is charged here too.
+    pub host_memory: Arc<HostMemory>,
 }
 
 enum Failure {
     Instantiate(wasmtime::Error),
     Call(wasmtime::Error),
     Missing,
+    Cancelled,
+}
+
+/// Stops the guest when its call holds more host memory than its budget.
+fn check_host_memory(account: &HostMemory) -> wasmtime::Result<()> {
+    if account.exceeded() {
+        return Err(Exceeded {
+            budget: Budget::HostMemory,
+            limit: account.limit(),
+        }
+        .into());
+    }
+    Ok(())
 }
 
 impl Program {
     /// Calls the exported function `export` with `args` in a fresh instance.
     ///
     /// Waits for a free call slot first. The call stops when it returns, when
-    /// it exhausts a budget (fuel, memory, deadline) or when `cancel` fires.
+    /// it exhausts a budget (fuel, memory, host resources, deadline) or when
+    /// `cancel` fires.
     pub async fn call(
         &self,
         export: &ComponentExportIndex,
@@ -101,68 +92,89 @@ impl Program {
         let started = Instant::now();
         let limits = self.limits;
         let running = self.sandbox.ticker.running(started + limits.timeout);
-        let (stdout, stderr) = (Capture::default(), Capture::default());
-        let denials = Denials::default();
-        let wasi = match wasi::context(&self.name, &self.grants, &stdout, &stderr, &denials) {
-            Ok(wasi) => wasi,
-            Err(message) => return CallReport::failed(CallError::Instantiate(message)),
-        };
-        let state = CallState {
-            wasi,
-            http: WasiHttpCtx::new(),
-            http_policy: HttpPolicy {
-                component: self.name.clone(),
-                grants: self.grants.clone(),
-                denials: denials.clone(),
+        let mut setup = CallSetup::new(self.name.clone());
+        for grant in &self.linked {
+            if let Err(message) = grant.prepare(&mut setup) {
+                return CallReport::failed(CallError::Instantiate(message));
+            }
+        }
+        let state = setup.finish(
+            CallBudgets {
+                memory: limits.memory,
+                host_memory: limits.host_memory,
+                handles: limits.handles,
+                descriptors: limits.descriptors,
             },
-            table: ResourceTable::new(),
-            limiter: CallLimiter::new(limits.memory),
-        };
+            &self.sandbox.engine,
+        );
+        let account: Arc<HostMemory> = state.host_memory().clone();
         let mut store = Store::new(&self.sandbox.engine, state);
-        store.limiter(|state| &mut state.limiter);
+        store.limiter(|state| state.memory());
         if let Err(e) = store.set_fuel(limits.fuel) {
             return CallReport::failed(CallError::Host(format!("cannot set fuel: {e:#}")));
         }
+        // What one transfer from the guest (a host call's arguments, the
+        // result) may make the host allocate.
+        store.set_hostcall_fuel(usize::try_from(limits.host_memory).unwrap_or(usize::MAX));
         store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Yield(1)));
+        // The host memory account advances the epoch when it goes over, so
+        // this runs right after the host function that allocated returns.
+        store.epoch_deadline_callback(|ctx| {
+            check_host_memory(ctx.data().host_memory())?;
+            Ok(UpdateDeadline::Yield(1))
+        });
 
         let outcome = {
-            let run = self.run(&mut store, export, args, has_result);
+            let run = charged(&account, self.run(&mut store, export, args, has_result));
             tokio::select! {
                 result = run => result.map_err(Some),
                 () = running.expired() => Err(None),
-                () = cancel.cancelled() => return CallReport::failed(CallError::Cancelled),
+                () = cancel.cancelled() => Err(Some(Failure::Cancelled)),
             }
         };
-        let (stdout, stderr) = (stdout.captured(), stderr.captured());
-        let outcome = outcome.map_err(|failure| match failure {
-            None => CallError::Deadline {
-                component: self.name.clone(),
+        let state = store.data();
+        let (stdout, stderr) = state.output();
+        let outcome = match outcome {
+            // The lifted result counts too: a call that returned over its
+            // budget is refused like one stopped on the way.
+            Ok(_) if account.exceeded() => Err(CallError::budget(
+                &self.name,
+                Exceeded {
+                    budget: Budget::HostMemory,
+                    limit: account.limit(),
+                },
+            )),
+            Ok(value) => Ok(value),
+            Err(None) => Err(CallError::Deadline {
+                component: self.name.to_string(),
                 timeout: limits.timeout,
-            },
-            Some(Failure::Missing) => {
-                CallError::Host("the export disappeared from the instance".into())
+            }),
+            Err(Some(Failure::Cancelled)) => Err(CallError::Cancelled),
+            Err(Some(Failure::Missing)) => Err(CallError::Host(
+                "the export disappeared from the instance".into(),
+            )),
+            Err(Some(Failure::Instantiate(e))) if !CallError::is_guest_failure(&e) => {
+                Err(CallError::Instantiate(format!("{e:#}")))
             }
-            Some(Failure::Instantiate(e)) if e.downcast_ref::<wasmtime::Trap>().is_none() => {
-                CallError::Instantiate(format!("{e:#}"))
-            }
-            Some(Failure::Instantiate(e) | Failure::Call(e)) => CallError::from_trap(
+            Err(Some(Failure::Instantiate(e) | Failure::Call(e))) => Err(CallError::from_trap(
                 &e,
                 &self.name,
-                limits.fuel,
-                limits.memory,
-                store.data().limiter.refused(),
+                &limits,
+                state.memory_limiter().refused(),
                 &stderr,
-            ),
-        });
+            )),
+        };
+        let denials = state.denials().clone();
+        log_denials(&self.name, &denials);
         CallReport {
             outcome,
             stdout,
             stderr,
             fuel_used: limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0)),
-            peak_memory: store.data().limiter.peak() as u64,
+            peak_memory: store.data().memory_limiter().peak() as u64,
             duration: started.elapsed(),
             denials: denials.list(),
+            host_memory: account,
         }
     }
 
@@ -189,6 +201,22 @@ impl Program {
     }
 }
 
+/// One log line per distinct refusal of the call, with its count: a guest
+/// refused a million times writes a handful of lines.
+fn log_denials(component: &str, denials: &crate::capabilities::Denials) {
+    let (distinct, others) = denials.summary();
+    for (message, count) in distinct {
+        tracing::warn!(component, count, denial = ?message, "capability denied");
+    }
+    if others > 0 {
+        tracing::warn!(
+            component,
+            count = others,
+            "capability denied: more refusals, of other kinds"
+        );
+    }
+}
+
 impl CallReport {
     fn failed(error: CallError) -> CallReport {
         CallReport {
@@ -199,6 +227,7 @@ impl CallReport {
             peak_memory: 0,
             duration: Duration::ZERO,
             denials: Vec::new(),
+            host_memory: Arc::new(HostMemory::new(u64::MAX)),
         }
     }
 }

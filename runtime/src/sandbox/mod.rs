@@ -2,10 +2,11 @@
 //! budgeted instance.
 //!
 //! ```text
-//! Sandbox (engine, linker, epoch ticker, call permits)
-//!   └─ Program (one compiled component: InstancePre + limits)
-//!        └─ call → fresh Store { WASI context from grants, limiter,
-//!                                captured stdio } → CallReport | CallError
+//! Sandbox (engine, instance pool, epoch ticker, call permits)
+//!   └─ Program (one compiled component: its own linker's InstancePre,
+//!               limits, the grants it links)
+//!        └─ call → fresh Store { per-call state the capabilities prepare,
+//!                                budgets } → CallReport | CallError
 //! ```
 //!
 //! The executor knows nothing of MCP or JSON: it takes `Val`s and gives back
@@ -15,14 +16,9 @@ mod cache;
 mod engine;
 mod error;
 mod executor;
-mod http;
-mod limiter;
-mod stdio;
 mod ticker;
-mod wasi;
 
 pub use cache::{ArtifactCache, Origin};
 pub use engine::{Program, Sandbox, SandboxError, SandboxSettings};
 pub use error::CallError;
 pub use executor::CallReport;
-pub use stdio::Captured;

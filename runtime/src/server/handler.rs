@@ -16,9 +16,12 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 
+use crate::budget::{Budget, Exceeded};
+use crate::capabilities::Captured;
 use crate::config::ServerSettings;
 use crate::registry::{Answer, Registry, ToolSpec};
-use crate::sandbox::Captured;
+use crate::sandbox::CallError;
+use crate::wit_json::{Limit, TooLarge};
 
 use super::{Metrics, Principal};
 
@@ -90,31 +93,71 @@ impl CorralServer {
             .program
             .call(&tool.export, &args, tool.has_result(), &context.ct)
             .await;
+        let mut report = report;
         log_output(&tool.name, "stdout", &report.stdout);
         log_output(&tool.name, "stderr", &report.stderr);
-        let answer = match &report.outcome {
-            Ok(value) => tool.answer(value.as_ref()),
-            Err(error) => Answer::error(error.to_string()),
-        };
-        let mut answer = if answer.text.len() as u64 > self.shared.max_result_size {
+        let max_text = usize::try_from(self.shared.max_result_size).unwrap_or(usize::MAX);
+        let too_large = |size: String| {
             Answer::error(format!(
-                "the result is too large to send: {} of text, and this server sends at most {} \
-                 (call the tool with a smaller input, or raise server.max_result_size)",
-                bytesize::ByteSize(answer.text.len() as u64).display().iec(),
+                "the result is too large to send: {size} of text, and this server sends at most \
+                 {} (call the tool with a smaller input, or raise server.max_result_size)",
                 bytesize::ByteSize(self.shared.max_result_size)
                     .display()
                     .iec(),
             ))
-        } else {
-            answer
         };
+        let mut result_too_large = false;
+        let answer = match &report.outcome {
+            Ok(value) => {
+                // Encoding is bounded while it happens, and what it
+                // allocates counts against the call's host memory.
+                let account = &report.host_memory;
+                let stop = || account.exceeded();
+                let limit = Limit {
+                    max_text,
+                    stop: &stop,
+                };
+                match account.charge_while(|| tool.answer(value.as_ref(), &limit)) {
+                    Ok(answer) if answer.text.len() > max_text => {
+                        result_too_large = true;
+                        too_large(
+                            bytesize::ByteSize(answer.text.len() as u64)
+                                .display()
+                                .iec()
+                                .to_string(),
+                        )
+                    }
+                    Ok(answer) => answer,
+                    Err(TooLarge) if account.exceeded() => {
+                        result_too_large = true;
+                        Answer::error(
+                            CallError::budget(
+                                tool.program.name(),
+                                Exceeded {
+                                    budget: Budget::HostMemory,
+                                    limit: account.limit(),
+                                },
+                            )
+                            .to_string(),
+                        )
+                    }
+                    Err(TooLarge) => {
+                        result_too_large = true;
+                        too_large("more than that".into())
+                    }
+                }
+            }
+            Err(error) => Answer::error(tool.program.redact(&error.to_string())),
+        };
+        let mut answer = answer;
         let outcome = match (&report.outcome, answer.is_error) {
             (_, _) if !report.denials.is_empty() => "denied",
             (Err(e), _) => e.kind(),
+            (Ok(_), true) if result_too_large => "result_too_large",
             (Ok(_), true) => "tool_error",
             (Ok(_), false) => "ok",
         };
-        answer.denials = report.denials;
+        answer.denials = std::mem::take(&mut report.denials);
         self.shared.metrics.record(
             &tool.name,
             outcome,
@@ -130,6 +173,9 @@ impl CorralServer {
             memory = report.peak_memory,
             "call finished"
         );
+        let peak = report.host_memory.peak();
+        drop(report);
+        crate::budget::return_to_system(peak);
         answer
     }
 }
@@ -166,6 +212,8 @@ fn principal(context: &RequestContext<RoleServer>) -> Principal {
         .unwrap_or_default()
 }
 
+/// Logs what a guest wrote, as one event whose text is escaped in every
+/// log format: a guest cannot start a line of its own in the server's log.
 fn log_output(tool: &str, stream: &str, captured: &Captured) {
     if captured.text.is_empty() {
         return;
@@ -175,8 +223,8 @@ fn log_output(tool: &str, stream: &str, captured: &Captured) {
         tool,
         stream,
         dropped_bytes = captured.dropped,
-        "{}",
-        captured.text.trim_end()
+        output = ?captured.text.trim_end(),
+        "guest output"
     );
 }
 

@@ -28,7 +28,7 @@ mod encode;
 mod schema;
 
 pub use decode::{ArgError, decode};
-pub use encode::encode;
+pub use encode::{Limit, TooLarge, encode, encode_within};
 pub use schema::{Direction, Unsupported, object, schema};
 
 /// The JSON spelling of a WIT identifier: kebab-case becomes snake_case.

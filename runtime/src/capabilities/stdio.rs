@@ -1,24 +1,127 @@
-//! Bounded capture of a guest's stdout and stderr.
+//! Stdio: the guest's stdout and stderr, captured and bounded; stdin is
+//! empty and no stream is a terminal.
 //!
 //! On stdio transports the process's stdout is the protocol, so guest output
 //! must never reach it. Each call gets two fresh captures; what a guest
 //! writes beyond the bound is counted and dropped (never a trap: a chatty
-//! tool still answers).
+//! tool still answers). The executor logs what was kept, escaped, under the
+//! tool's name.
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+use wasmtime::component::Linker;
+use wasmtime_wasi::cli::{IsTerminal, StdoutStream, WasiCli, WasiCliView};
+use wasmtime_wasi::p2::bindings::cli::{
+    stderr, stdin, stdout, terminal_input, terminal_output, terminal_stderr, terminal_stdin,
+    terminal_stdout,
+};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
+
+use super::{
+    AuditPart, CallSetup, CallState, Capability, Effects, Grant, GrantError, Host, Imports,
+    Interfaces, Section,
+};
+
+/// The stdio capability.
+pub struct Stdio;
+
+/// Stdio is the same for every component: there is nothing to grant.
+#[derive(Debug)]
+struct StdioGrant;
+
+impl Capability for Stdio {
+    fn name(&self) -> &'static str {
+        "stdio"
+    }
+
+    fn keys(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    fn interfaces(&self) -> &'static [Interfaces] {
+        &[Interfaces {
+            label: "stdio",
+            names: &[
+                "wasi:cli/stdin",
+                "wasi:cli/stdout",
+                "wasi:cli/stderr",
+                "wasi:cli/terminal-input",
+                "wasi:cli/terminal-output",
+                "wasi:cli/terminal-stdin",
+                "wasi:cli/terminal-stdout",
+                "wasi:cli/terminal-stderr",
+            ],
+        }]
+    }
+
+    fn parse(&self, _section: &Section<'_>) -> Result<Arc<dyn Grant>, GrantError> {
+        Ok(Arc::new(StdioGrant))
+    }
+}
+
+impl Grant for StdioGrant {
+    fn validate(
+        &self,
+        _section: &Section<'_>,
+        _host: &Host<'_>,
+    ) -> Result<Arc<dyn Grant>, GrantError> {
+        Ok(Arc::new(StdioGrant))
+    }
+
+    fn granted(&self) -> bool {
+        true
+    }
+
+    fn link(&self, linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
+        let cli = CallState::cli;
+        stdin::add_to_linker::<CallState, WasiCli>(linker, cli)?;
+        stdout::add_to_linker::<CallState, WasiCli>(linker, cli)?;
+        stderr::add_to_linker::<CallState, WasiCli>(linker, cli)?;
+        terminal_input::add_to_linker::<CallState, WasiCli>(linker, cli)?;
+        terminal_output::add_to_linker::<CallState, WasiCli>(linker, cli)?;
+        terminal_stdin::add_to_linker::<CallState, WasiCli>(linker, cli)?;
+        terminal_stdout::add_to_linker::<CallState, WasiCli>(linker, cli)?;
+        terminal_stderr::add_to_linker::<CallState, WasiCli>(linker, cli)?;
+        Ok(())
+    }
+
+    fn prepare(&self, call: &mut CallSetup) -> Result<(), String> {
+        call.wasi
+            .stdout(call.stdout.clone())
+            .stderr(call.stderr.clone());
+        Ok(())
+    }
+
+    fn audit(&self, imports: &Imports, _key: &str) -> AuditPart {
+        let mut part = AuditPart::default();
+        if imports.has("stdio") {
+            part.reach.push(format!(
+                "writes to stdout and stderr: captured ({} KiB each per call) and logged, \
+                 never sent to the client",
+                CAPTURE_LIMIT / 1024
+            ));
+        }
+        part
+    }
+
+    fn effects(&self) -> Effects {
+        Effects::default()
+    }
+
+    fn host_names(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+}
 
 /// Bytes kept of each stream of each call.
 pub const CAPTURE_LIMIT: usize = 64 * 1024;
 
 /// One captured stream; clones share the buffer.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Capture(Arc<Mutex<Buffer>>);
+pub struct Capture(Arc<Mutex<Buffer>>);
 
 #[derive(Debug, Default)]
 struct Buffer {

@@ -1,4 +1,4 @@
-//! The per-call memory and table limiter.
+//! The guest's linear memory (and table) limiter.
 //!
 //! wasmtime's own `StoreLimits` refuses a `memory.grow` silently, and a Rust
 //! guest then aborts with the same trap as a panic. This limiter records the
@@ -12,16 +12,17 @@ const MAX_TABLE_ELEMENTS: usize = 1 << 20;
 
 /// Counts the linear memory of one store against its limit.
 #[derive(Debug)]
-pub(crate) struct CallLimiter {
+pub struct MemoryLimiter {
     limit: usize,
     used: usize,
     peak: usize,
     refused: bool,
 }
 
-impl CallLimiter {
-    pub(crate) fn new(limit: u64) -> Self {
-        CallLimiter {
+impl MemoryLimiter {
+    /// A limiter allowing `limit` bytes of linear memory, all memories together.
+    pub fn new(limit: u64) -> Self {
+        MemoryLimiter {
             limit: usize::try_from(limit).unwrap_or(usize::MAX),
             used: 0,
             peak: 0,
@@ -30,17 +31,17 @@ impl CallLimiter {
     }
 
     /// Whether a growth was refused because of the limit.
-    pub(crate) fn refused(&self) -> bool {
+    pub fn refused(&self) -> bool {
         self.refused
     }
 
     /// The most linear memory the call held at once, in bytes.
-    pub(crate) fn peak(&self) -> usize {
+    pub fn peak(&self) -> usize {
         self.peak
     }
 }
 
-impl ResourceLimiter for CallLimiter {
+impl ResourceLimiter for MemoryLimiter {
     fn memory_growing(
         &mut self,
         current: usize,
@@ -73,7 +74,7 @@ mod tests {
 
     #[test]
     fn growth_beyond_the_limit_is_refused_and_remembered() {
-        let mut limiter = CallLimiter::new(100);
+        let mut limiter = MemoryLimiter::new(100);
         assert!(limiter.memory_growing(0, 60, None).unwrap());
         assert!(limiter.memory_growing(0, 30, None).unwrap());
         assert!(!limiter.refused());

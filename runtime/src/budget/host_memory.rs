@@ -1,0 +1,258 @@
+//! Host memory held for a call, counted by the process's allocator.
+//!
+//! A guest can make the host allocate through any interface it is linked
+//! to: a `wasi:http` header map, a buffered stream, a copy of a string it
+//! passes, the values its result lifts into. None of it lives in the
+//! guest's linear memory, so no `ResourceLimiter` sees it. Rather than
+//! bound each interface's objects one by one (and miss the next one), the
+//! [`CountingAllocator`] charges every allocation made while a call's
+//! future is being polled to that call's [`HostMemory`]: the guest's wasm
+//! and the host functions it calls run inside that poll, on that thread.
+//! Frees made there are credited back. When an allocation takes a call
+//! over its budget, the account advances the engine's epoch: the guest is
+//! stopped at its next epoch check, right after the host function that
+//! allocated returns (other calls only yield once).
+//!
+//! What runs elsewhere (a blocking file read on tokio's blocking pool, an
+//! HTTP connection's own task) is not charged here; those buffers are
+//! bounded by the streams that own them.
+//!
+//! The allocator only counts when the binary installs it
+//! (`#[global_allocator]`); without it (unit tests, embedders) every count
+//! stays zero and the budget never trips.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::future::Future;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+thread_local! {
+    /// The account charged by allocations on this thread, or null.
+    static CHARGED: Cell<*const HostMemory> = const { Cell::new(std::ptr::null()) };
+}
+
+/// The system allocator, counting what calls allocate.
+///
+/// Install it in a binary with
+/// `#[global_allocator] static ALLOC: CountingAllocator = CountingAllocator;`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CountingAllocator;
+
+fn charge(delta: i64) {
+    // `try_with` never fails for a const-initialised cell without a
+    // destructor, and the allocator must never panic.
+    let _ = CHARGED.try_with(|cell| {
+        let account = cell.get();
+        if !account.is_null() {
+            // SAFETY: the pointer is set only by `Charging`, which holds a
+            // reference to the account for as long as it is set.
+            let account = unsafe { &*account };
+            let before = account.used.fetch_add(delta, Ordering::Relaxed);
+            // The peak is kept to the mebibyte: one more atomic operation
+            // only when the count crosses a mebibyte boundary.
+            let after = before.saturating_add(delta);
+            if delta > 0 && (after >> 20) != (before >> 20) {
+                account.peak.fetch_max(after, Ordering::Relaxed);
+                let limit = i64::try_from(account.limit).unwrap_or(i64::MAX);
+                if before <= limit && after > limit {
+                    account.over_budget();
+                }
+            }
+        }
+    });
+}
+
+fn signed(size: usize) -> i64 {
+    i64::try_from(size).unwrap_or(i64::MAX)
+}
+
+// SAFETY: every method forwards to `System` with the same arguments and
+// only adds a counter update that neither allocates nor panics.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded unchanged.
+        let ptr = unsafe { System.alloc(layout) };
+        if !ptr.is_null() {
+            charge(signed(layout.size()));
+        }
+        ptr
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded unchanged.
+        let ptr = unsafe { System.alloc_zeroed(layout) };
+        if !ptr.is_null() {
+            charge(signed(layout.size()));
+        }
+        ptr
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged.
+        unsafe { System.dealloc(ptr, layout) };
+        charge(-signed(layout.size()));
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded unchanged.
+        let new = unsafe { System.realloc(ptr, layout, new_size) };
+        if !new.is_null() {
+            charge(signed(new_size) - signed(layout.size()));
+        }
+        new
+    }
+}
+
+/// The host memory one call holds, and its limit.
+pub struct HostMemory {
+    used: AtomicI64,
+    peak: AtomicI64,
+    limit: u64,
+    /// Advanced when the account goes over its budget, so that every
+    /// running guest checks its budget at its next epoch check, right after
+    /// the host function that allocated returns.
+    engine: Option<wasmtime::Engine>,
+}
+
+impl std::fmt::Debug for HostMemory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostMemory")
+            .field("used", &self.used())
+            .field("limit", &self.limit)
+            .finish()
+    }
+}
+
+impl HostMemory {
+    /// An empty account allowing `limit` bytes.
+    pub fn new(limit: u64) -> HostMemory {
+        HostMemory {
+            used: AtomicI64::new(0),
+            peak: AtomicI64::new(0),
+            limit,
+            engine: None,
+        }
+    }
+
+    /// An empty account allowing `limit` bytes, which advances `engine`'s
+    /// epoch when it goes over: the guest of a store whose epoch deadline
+    /// callback checks [`HostMemory::exceeded`] is then stopped as soon as
+    /// it runs wasm again.
+    pub fn with_trip(limit: u64, engine: wasmtime::Engine) -> HostMemory {
+        HostMemory {
+            engine: Some(engine),
+            ..HostMemory::new(limit)
+        }
+    }
+
+    fn over_budget(&self) {
+        if let Some(engine) = &self.engine {
+            // An atomic add: allocation-free, safe inside the allocator.
+            engine.increment_epoch();
+        }
+    }
+
+    /// Bytes charged so far (allocations minus frees, never below zero).
+    pub fn used(&self) -> u64 {
+        u64::try_from(self.used.load(Ordering::Relaxed)).unwrap_or(0)
+    }
+
+    /// The budget in bytes.
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+
+    /// Whether the call holds more than its budget.
+    pub fn exceeded(&self) -> bool {
+        self.used() > self.limit
+    }
+
+    /// The most bytes the call held at once (sampled when it went over a
+    /// mebibyte boundary).
+    pub fn peak(&self) -> u64 {
+        u64::try_from(self.peak.load(Ordering::Relaxed)).unwrap_or(0)
+    }
+
+    /// Runs `work` on this thread, charging what it allocates to this
+    /// account (for host work done for the call after it returned, such as
+    /// encoding its result).
+    pub fn charge_while<R>(&self, work: impl FnOnce() -> R) -> R {
+        let _charging = Charging::enter(self);
+        work()
+    }
+}
+
+/// Host memory a call must have held for [`return_to_system`] to trim.
+const TRIM_AFTER: u64 = 16 * 1024 * 1024;
+
+/// Gives memory freed after a call that held a lot of it back to the
+/// system: the C allocator keeps freed blocks for reuse, so without this a
+/// call that held its whole budget for a moment would leave the server's
+/// resident size that much larger for good. `peak` is the call's
+/// [`HostMemory::peak`]; small calls cost nothing here.
+pub fn return_to_system(peak: u64) {
+    if peak < TRIM_AFTER {
+        return;
+    }
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory; it has no
+    // preconditions.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Sets the thread's charged account for as long as it lives, and restores
+/// the previous one after (polls can nest: a call polled inside another
+/// task's poll charges only the innermost call).
+struct Charging {
+    previous: *const HostMemory,
+}
+
+impl Charging {
+    fn enter(account: &HostMemory) -> Charging {
+        let previous = CHARGED.with(|cell| cell.replace(account));
+        Charging { previous }
+    }
+}
+
+impl Drop for Charging {
+    fn drop(&mut self) {
+        CHARGED.with(|cell| cell.set(self.previous));
+    }
+}
+
+/// Runs `future`, charging what it allocates while polled to `account`.
+pub async fn charged<F: Future>(account: &HostMemory, future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    std::future::poll_fn(|cx| {
+        let _charging = Charging::enter(account);
+        future.as_mut().poll(cx)
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_account_is_charged_only_while_polled() {
+        let account = HostMemory::new(10);
+        assert_eq!(account.used(), 0);
+        // Without the counting allocator installed, nothing is charged,
+        // and the guard still restores the thread's previous account.
+        let kept = futures::executor::block_on(charged(&account, async { vec![0u8; 1024] }));
+        assert_eq!(kept.len(), 1024);
+        assert!(CHARGED.with(Cell::get).is_null());
+        charge(64);
+        assert_eq!(account.used(), 0, "no account is set outside a poll");
+        {
+            let _charging = Charging::enter(&account);
+            charge(64);
+            charge(-16);
+        }
+        assert_eq!(account.used(), 48);
+        assert!(account.exceeded());
+    }
+}
