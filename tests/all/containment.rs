@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use rmcp::service::ClientLifecycleMode;
 use serde_json::{Value, json};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use crate::support::{ProcessUse, Server, all_text, error, ok, text};
@@ -224,9 +224,9 @@ async fn name_lookups_answer_granted_names_only_and_never_ask_a_resolver() {
     let server = Server::start(&config("network = { allow = [\"localhost:9\"] }", "")).await;
     let before = settled(&server).await;
     let granted = ok(&server
-        .call("lookup_names", json!({"name": "localhost", "count": 2000}))
+        .call("lookup_names", json!({"name": "localhost", "count": 200}))
         .await);
-    assert_eq!(granted["answered"], 2000, "{granted}");
+    assert_eq!(granted["answered"], 200, "{granted}");
     assert!(
         granted["addresses"]
             .as_array()
@@ -242,7 +242,7 @@ async fn name_lookups_answer_granted_names_only_and_never_ask_a_resolver() {
         "LOCALHOST.example",
     ] {
         let result = server
-            .call("lookup_names", json!({"name": name, "count": 500}))
+            .call("lookup_names", json!({"name": name, "count": 200}))
             .await;
         let looked = ok(&result);
         assert_eq!(looked["answered"], 0, "{name}: {looked}");
@@ -265,6 +265,16 @@ async fn counting_listener(socket: TcpListener) -> Arc<AtomicUsize> {
         while let Ok((mut stream, _)) = socket.accept().await {
             counter.fetch_add(1, Ordering::SeqCst);
             tokio::spawn(async move {
+                // Read the whole request first: answering before it is read
+                // makes the client see a reset connection.
+                let mut request = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
                 let _ = stream
                     .write_all(
                         b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
@@ -312,13 +322,19 @@ async fn http_to_a_granted_name_goes_where_it_resolved_at_start() {
         .env("CORRAL_CACHE_DIR", crate::support::cache_dir());
     let server = Server::start_command(command, ClientLifecycleMode::Initialize).await;
     std::fs::write(&hosts, "127.0.0.2 rebind.test\n").unwrap();
-    let fetched = ok(&server
+    let result = server
         .call(
             "http_get",
             json!({"url": format!("http://rebind.test:{port}/")}),
         )
-        .await);
-    assert!(fetched.to_string().contains("200"), "{fetched}");
+        .await;
+    assert_eq!(
+        result.is_error,
+        Some(false),
+        "{}\n{}",
+        all_text(&result),
+        server.stderr()
+    );
     assert_eq!(
         at_start.load(Ordering::SeqCst),
         1,
@@ -469,6 +485,8 @@ fn a_component_that_needs_more_than_its_share_of_the_pool_is_refused_at_start() 
     }
 }
 
+/// A granted directory vanishes from under the server: calls fail, but no
+/// answer says where the directory was on the host.
 #[tokio::test]
 async fn error_answers_never_name_host_paths() {
     let root = tempfile::tempdir().unwrap();
@@ -480,22 +498,14 @@ async fn error_answers_never_name_host_paths() {
         w = work.display(),
     );
     let server = Server::start(&config).await;
-    // The granted directory moves away under the server.
-    ok(&server
-        .call(
-            "rename",
-            json!({"from": "/work/inner", "to": "/work/moved"}),
-        )
-        .await);
+    std::fs::remove_dir_all(&work).unwrap();
     let host = root.path().display().to_string();
     for (tool, args) in [
         ("read_env", json!({"name": "X"})),
         ("list_dir", json!({"path": "/work/inner"})),
         ("read_file", json!({"path": "/work/inner/x"})),
-        (
-            "write_file",
-            json!({"path": "/work/inner/x", "contents": "x"}),
-        ),
+        ("write_file", json!({"path": "/work/x", "contents": "x"})),
+        ("create_dir", json!({"path": "/work/new"})),
         ("list_dir", json!({"path": "/work"})),
     ] {
         let answer = all_text(&server.call(tool, args).await);
@@ -504,6 +514,11 @@ async fn error_answers_never_name_host_paths() {
             "{tool} answered with a host path: {answer}"
         );
     }
+    assert_eq!(
+        ok(&server.call("read_env", json!({"name": "X"})).await),
+        json!({"result": null}),
+        "a call that touches no file still works"
+    );
 }
 
 #[test]

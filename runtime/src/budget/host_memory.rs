@@ -183,7 +183,7 @@ impl HostMemory {
 }
 
 /// Host memory a call must have held for [`return_to_system`] to trim.
-const TRIM_AFTER: u64 = 16 * 1024 * 1024;
+const TRIM_AFTER: u64 = 4 * 1024 * 1024;
 
 /// Gives memory freed after a call that held a lot of it back to the
 /// system: the C allocator keeps freed blocks for reuse, so without this a

@@ -16,6 +16,7 @@ use wasmtime::component::{Component, InstancePre};
 use wasmtime::{Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use super::cache::{ArtifactCache, Origin};
+use super::pool;
 use super::ticker::Ticker;
 use crate::capabilities::{self, CallState, Grant, Grants};
 use crate::config::{Limits, PoolShare};
@@ -86,6 +87,17 @@ pub enum SandboxError {
         share: u64,
         /// The config key that raises the share.
         key: &'static str,
+    },
+    /// wasmtime found the component too large for the instance pool.
+    #[error(
+        "component {component:?} does not fit in one call's share of the instance pool: \
+         {message} (raise the matching key of [server.pool])"
+    )]
+    Pool {
+        /// The component's name in the config.
+        component: String,
+        /// wasmtime's explanation.
+        message: String,
     },
     /// The component's memory at start is larger than its limit.
     #[error(
@@ -206,6 +218,7 @@ impl Sandbox {
         limits: Limits,
         grants: &Grants,
     ) -> Result<Program, SandboxError> {
+        self.check_share(name, bytes)?;
         // One compilation per distinct file, even when several config
         // entries (or parallel loaders) name the same bytes.
         let slot = {
@@ -233,11 +246,20 @@ impl Sandbox {
                     .map_err(|e| format!("{e:#}"))
             })
             .clone()
-            .map_err(|message| SandboxError::Compile {
-                component: name.to_owned(),
-                message,
+            .map_err(|message| {
+                if message.contains("pooling allocator") {
+                    SandboxError::Pool {
+                        component: name.to_owned(),
+                        message,
+                    }
+                } else {
+                    SandboxError::Compile {
+                        component: name.to_owned(),
+                        message,
+                    }
+                }
             })?;
-        self.check_share(name, bytes, &component, limits)?;
+        self.check_initial_memory(name, &component, limits)?;
         let link_error = |message: String| SandboxError::Link {
             component: name.to_owned(),
             message,
@@ -259,180 +281,62 @@ impl Sandbox {
         })
     }
 
-    /// Checks that one instance of `component` fits in a call's share of
-    /// the pool and its memory limit, so that it fails here, at start, and
-    /// not at its first call.
-    fn check_share(
-        &self,
-        name: &str,
-        bytes: &[u8],
-        component: &Component,
-        limits: Limits,
-    ) -> Result<(), SandboxError> {
+    /// Checks, before compiling, that one instance of the component fits
+    /// in a call's share of the pool, so that it fails here, at start, with
+    /// the key to raise, and not at its first call.
+    fn check_share(&self, name: &str, bytes: &[u8]) -> Result<(), SandboxError> {
         let share = self.inner.share;
-        let over = |what, needs: u64, share: u32, key| {
-            (needs > u64::from(share)).then(|| SandboxError::Share {
-                component: name.to_owned(),
-                what,
-                needs,
-                share: u64::from(share),
-                key,
-            })
-        };
-        let instances = core_instances(bytes);
-        if let Some(error) = over(
-            "core instances",
-            instances,
-            share.core_instances,
-            "server.pool.core_instances",
-        ) {
-            return Err(error);
-        }
-        if let Some(needs) = component.resources_required() {
-            let checks = [
-                over(
-                    "memories",
-                    u64::from(needs.num_memories),
-                    share.memories,
-                    "server.pool.memories",
-                ),
-                over(
-                    "tables",
-                    u64::from(needs.num_tables),
-                    share.tables,
-                    "server.pool.tables",
-                ),
-            ];
-            if let Some(error) = checks.into_iter().flatten().next() {
-                return Err(error);
-            }
-            let initial = needs.max_initial_memory_size.unwrap_or(0);
-            if initial > limits.memory {
-                return Err(SandboxError::InitialMemory {
+        let needs = pool::needs(bytes);
+        let checks = [
+            (
+                "memories",
+                needs.memories,
+                share.memories,
+                "server.pool.memories",
+            ),
+            ("tables", needs.tables, share.tables, "server.pool.tables"),
+            (
+                "core instances",
+                needs.instances,
+                share.core_instances,
+                "server.pool.core_instances",
+            ),
+        ];
+        for (what, needs, share, key) in checks {
+            if needs > u64::from(share) {
+                return Err(SandboxError::Share {
                     component: name.to_owned(),
-                    initial,
-                    limit: limits.memory,
+                    what,
+                    needs,
+                    share: u64::from(share),
+                    key,
                 });
             }
         }
         Ok(())
     }
-}
 
-/// How many core module instances one instance of a component creates,
-/// counting those of the nested components it instantiates (as many times
-/// as it instantiates them).
-fn core_instances(bytes: &[u8]) -> u64 {
-    use wasmparser::{
-        ComponentAlias, ComponentExternalKind, ComponentInstance, ComponentOuterAliasKind,
-        ComponentTypeRef, Encoding, Instance, Payload,
-    };
-
-    /// One component (or module) being read: the core instances one of its
-    /// instances creates, and its component index space, each entry the
-    /// count of that component.
-    struct Frame {
-        component: bool,
-        total: u64,
-        components: Vec<u64>,
-    }
-
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut root = 0;
-    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
-        let Ok(payload) = payload else { break };
-        match payload {
-            Payload::Version { encoding, .. } => stack.push(Frame {
-                component: encoding == Encoding::Component,
-                total: 0,
-                components: Vec::new(),
-            }),
-            Payload::End(_) => {
-                let Some(done) = stack.pop() else { break };
-                match stack.last_mut() {
-                    Some(parent) if done.component => parent.components.push(done.total),
-                    Some(_) => {}
-                    None => root = done.total,
-                }
-            }
-            Payload::InstanceSection(section) => {
-                if let Some(frame) = stack.last_mut() {
-                    let instantiated = section
-                        .into_iter()
-                        .flatten()
-                        .filter(|i| matches!(i, Instance::Instantiate { .. }))
-                        .count() as u64;
-                    frame.total = frame.total.saturating_add(instantiated);
-                }
-            }
-            Payload::ComponentInstanceSection(section) => {
-                if let Some(frame) = stack.last_mut() {
-                    for instance in section.into_iter().flatten() {
-                        if let ComponentInstance::Instantiate {
-                            component_index, ..
-                        } = instance
-                        {
-                            let each = frame
-                                .components
-                                .get(component_index as usize)
-                                .copied()
-                                .unwrap_or(0);
-                            frame.total = frame.total.saturating_add(each);
-                        }
-                    }
-                }
-            }
-            Payload::ComponentAliasSection(section) => {
-                for alias in section.into_iter().flatten() {
-                    let count = match alias {
-                        ComponentAlias::Outer {
-                            kind: ComponentOuterAliasKind::Component,
-                            count,
-                            index,
-                        } => stack
-                            .len()
-                            .checked_sub(1 + count as usize)
-                            .and_then(|at| stack.get(at))
-                            .and_then(|outer| outer.components.get(index as usize).copied())
-                            .unwrap_or(0),
-                        ComponentAlias::InstanceExport {
-                            kind: ComponentExternalKind::Component,
-                            ..
-                        } => 0,
-                        _ => continue,
-                    };
-                    if let Some(frame) = stack.last_mut() {
-                        frame.components.push(count);
-                    }
-                }
-            }
-            Payload::ComponentImportSection(section) => {
-                if let Some(frame) = stack.last_mut() {
-                    for import in section.into_iter().flatten() {
-                        if matches!(import.ty, ComponentTypeRef::Component(_)) {
-                            frame.components.push(0);
-                        }
-                    }
-                }
-            }
-            Payload::ComponentExportSection(section) => {
-                if let Some(frame) = stack.last_mut() {
-                    for export in section.into_iter().flatten() {
-                        if export.kind == ComponentExternalKind::Component {
-                            let each = frame
-                                .components
-                                .get(export.index as usize)
-                                .copied()
-                                .unwrap_or(0);
-                            frame.components.push(each);
-                        }
-                    }
-                }
-            }
-            _ => {}
+    /// Checks that the compiled component's memories start within its
+    /// memory limit.
+    fn check_initial_memory(
+        &self,
+        name: &str,
+        component: &Component,
+        limits: Limits,
+    ) -> Result<(), SandboxError> {
+        let initial = component
+            .resources_required()
+            .and_then(|needs| needs.max_initial_memory_size)
+            .unwrap_or(0);
+        if initial > limits.memory {
+            return Err(SandboxError::InitialMemory {
+                component: name.to_owned(),
+                initial,
+                limit: limits.memory,
+            });
         }
+        Ok(())
     }
-    root
 }
 
 /// One compiled and linked component, ready to be called.

@@ -114,8 +114,11 @@ impl Program {
             return CallReport::failed(CallError::Host(format!("cannot set fuel: {e:#}")));
         }
         // What one transfer from the guest (a host call's arguments, the
-        // result) may make the host allocate.
-        store.set_hostcall_fuel(usize::try_from(limits.host_memory).unwrap_or(usize::MAX));
+        // result) may make the host allocate, in wasmtime's units: it
+        // charges one `Val` per value, and a lifted record or variant
+        // allocates about four times that (its field names, its vector), so
+        // a quarter of the budget keeps a transfer within it.
+        store.set_hostcall_fuel(usize::try_from(limits.host_memory / 4).unwrap_or(usize::MAX));
         store.set_epoch_deadline(1);
         // The host memory account advances the epoch when it goes over, so
         // this runs right after the host function that allocated returns.

@@ -16,6 +16,7 @@ mod cache;
 mod engine;
 mod error;
 mod executor;
+mod pool;
 mod ticker;
 
 pub use cache::{ArtifactCache, Origin};
