@@ -467,3 +467,71 @@ network = {{ allow = ["127.0.0.1:{port}"] }}
         Value::Bool(false)
     );
 }
+
+/// `wasi:config`: granted keys reach the component, values from the host
+/// are passed by name and never logged or audited, and a component that
+/// imports the interface without the grant is refused.
+#[tokio::test]
+async fn configuration_values_reach_only_a_granted_component() {
+    const NAME: &str = "corral tracker (secret-looking 7f3a9)";
+    let links = corral_test_artifacts::issue_links().display().to_string();
+    let config = format!(
+        r#"[components.links]
+path = "{links}"
+config = {{ tracker_url = "https://github.com/example/corral/" }}
+config_from_host = ["tracker_name"]
+
+[components.nolinks]
+path = "{links}"
+tool_prefix = "no_"
+"#
+    );
+    let server = Server::start_full(
+        &config,
+        ClientLifecycleMode::Initialize,
+        &[("tracker_name", NAME)],
+    )
+    .await;
+    assert_eq!(
+        ok(&server.call("issue_link", json!({"number": 42})).await),
+        json!({"result": "https://github.com/example/corral/issues/42"})
+    );
+    assert_eq!(
+        ok(&server.call("tracker", json!({})).await),
+        json!({"name": NAME, "url": "https://github.com/example/corral"})
+    );
+    let search = ok(&server
+        .call(
+            "search_link",
+            json!({"query": "deadline & fuel", "state": "closed"}),
+        )
+        .await);
+    assert_eq!(
+        search["result"],
+        "https://github.com/example/corral/issues?q=is%3Aclosed%20is%3Aissue%20deadline%20%26%20fuel"
+    );
+    let refused = error(&server.call("no_issue_link", json!({"number": 1})).await);
+    assert!(
+        refused.starts_with("capability not granted")
+            && refused.contains("wasi:config/store")
+            && refused.contains("components.nolinks.config"),
+        "{refused}"
+    );
+    assert!(!server.stderr().contains("7f3a9"), "a value was logged");
+
+    let (ok, audit, stderr) =
+        crate::support::run_corral_with_env(&["audit"], &config, &[("tracker_name", NAME)]);
+    assert!(ok, "{stderr}");
+    assert!(
+        audit.contains("reads 2 configuration keys (tracker_url, tracker_name)"),
+        "{audit}"
+    );
+    assert!(
+        audit.contains("imports wasi:config but no configuration key is granted"),
+        "{audit}"
+    );
+    assert!(
+        !audit.contains("7f3a9") && !audit.contains("example/corral"),
+        "{audit}"
+    );
+}

@@ -259,10 +259,20 @@ pub fn error(result: &CallToolResult) -> String {
 /// Runs `corral` with `args` and a config file holding `config`; returns
 /// (exit success, stdout, stderr). For start-up failures.
 pub fn run_corral(args: &[&str], config: &str) -> (bool, String, String) {
+    run_corral_with_env(args, config, &[])
+}
+
+/// Like [`run_corral`], with extra variables in corral's environment.
+pub fn run_corral_with_env(
+    args: &[&str],
+    config: &str,
+    env: &[(&str, &str)],
+) -> (bool, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("corral.toml");
     std::fs::write(&path, config).unwrap();
     let output = corral()
+        .envs(env.iter().copied())
         .args(args)
         .arg("--config")
         .arg(&path)

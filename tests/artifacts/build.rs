@@ -21,6 +21,7 @@ const COMPONENTS: &[(&str, &str)] = &[
     ("text_tools", "text-tools"),
     ("fs_tools", "fs-tools"),
     ("http_fetch", "http-fetch"),
+    ("issue_links", "issue-links"),
     ("faults", "faults"),
     ("type_echo", "type-echo"),
     ("escapes", "escapes"),

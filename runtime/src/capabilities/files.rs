@@ -320,11 +320,14 @@ fn ambient() -> cap_primitives::AmbientAuthority {
     cap_primitives::ambient_authority()
 }
 
+/// The granted directories as a guest receives them: a handle and a path.
+type Preopened = Vec<(Resource<Descriptor>, String)>;
+
 /// `wasi:filesystem/preopens.get-directories`: the granted directories.
 fn get_directories(
     mut store: StoreContextMut<'_, CallState>,
     (): (),
-) -> wasmtime::Result<(Vec<(Resource<Descriptor>, String)>,)> {
+) -> wasmtime::Result<(Preopened,)> {
     let state = store.data_mut();
     let preopens = state.preopens.clone();
     let mut directories = Vec::with_capacity(preopens.len());

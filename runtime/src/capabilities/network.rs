@@ -299,7 +299,10 @@ impl NetGrant {
 /// Addresses of the names resolved so far, shared by every grant: a name
 /// is resolved once per process, so sockets and HTTP see the same
 /// addresses for it.
-static RESOLVED: OnceLock<Mutex<HashMap<String, Result<Vec<IpAddr>, String>>>> = OnceLock::new();
+static RESOLVED: OnceLock<Mutex<HashMap<String, Resolved>>> = OnceLock::new();
+
+/// What resolving one name gave: its addresses, or why it failed.
+type Resolved = Result<Vec<IpAddr>, String>;
 
 fn resolve_once(name: &str) -> std::io::Result<Vec<IpAddr>> {
     let cache = RESOLVED.get_or_init(Mutex::default);

@@ -98,7 +98,10 @@ fn check_trusted(dir: &Path, is_cache: bool) -> Result<(), CacheError> {
     }
     let mode = meta.mode();
     let sticky = mode & 0o1000 != 0;
-    if mode & 0o022 != 0 && !(sticky && !is_cache) {
+    // A sticky directory above the cache (like /tmp) lets nobody rename
+    // or remove what others own in it.
+    let sticky_parent = sticky && !is_cache;
+    if mode & 0o022 != 0 && !sticky_parent {
         return Err(untrusted(format!(
             "can be written by other users (mode {:o})",
             mode & 0o7777
