@@ -24,11 +24,11 @@ pub fn load_component(
     config: &ComponentConfig,
     sandbox: &Sandbox,
 ) -> Result<Vec<ToolSpec>, LoadError> {
-    let bytes = std::fs::read(&config.path).map_err(|source| LoadError::Read {
+    let bytes = std::fs::read(&config.path).map_err(|error| LoadError::Read {
         component: config.name.clone(),
         path: config.path.clone(),
         line: config.path_line,
-        source,
+        error,
     })?;
     let docs = match PackageDocs::from_component(&bytes) {
         Ok(Some(docs)) => docs,

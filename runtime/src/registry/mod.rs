@@ -25,7 +25,7 @@ use crate::sandbox::{Sandbox, SandboxError};
 pub enum LoadError {
     /// A component file could not be read.
     #[error(
-        "component {component:?}: cannot read {path}{line}: {source} (check components.{component}.path; \
+        "component {component:?}: cannot read {path}{line}: {error} (check components.{component}.path; \
          relative paths are relative to the config file)",
         line = .line.map(|l| format!(" (config line {l})")).unwrap_or_default()
     )]
@@ -36,8 +36,9 @@ pub enum LoadError {
         path: PathBuf,
         /// Line of the path in the config.
         line: Option<usize>,
-        /// Why reading failed.
-        source: std::io::Error,
+        /// Why reading failed (in the message, not as a source, so that it
+        /// is said once).
+        error: std::io::Error,
     },
     /// Compiling or linking failed.
     #[error(transparent)]
@@ -123,6 +124,11 @@ impl Registry {
     /// The tool called `name`.
     pub fn get(&self, name: &str) -> Option<&Arc<ToolSpec>> {
         self.by_name.get(name).map(|&i| &self.tools[i])
+    }
+
+    /// The position of the tool called `name` in [`Registry::tools`].
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.by_name.get(name).copied()
     }
 
     /// Every tool, in config order.

@@ -44,6 +44,8 @@ struct Shared {
     calls: Mutex<Calls>,
     /// Epoch increments so far.
     ticks: AtomicU64,
+    /// Whether the thread is parked (idle, not ticking).
+    parked: AtomicBool,
     stop: AtomicBool,
 }
 
@@ -74,6 +76,7 @@ impl Ticker {
         let shared = Arc::new(Shared {
             calls: Mutex::default(),
             ticks: AtomicU64::new(0),
+            parked: AtomicBool::new(false),
             stop: AtomicBool::new(false),
         });
         let state = shared.clone();
@@ -139,7 +142,9 @@ fn run(engine: &Engine, shared: &Shared) {
             // A call that registers after the check above unparks the
             // thread; an unpark that comes first makes `park` return at
             // once, so no call is missed.
+            shared.parked.store(true, Ordering::Release);
             std::thread::park();
+            shared.parked.store(false, Ordering::Release);
             idle = 0;
             continue;
         }
@@ -197,14 +202,13 @@ mod tests {
     }
 
     #[test]
-    fn ticks_only_while_calls_run_and_shortly_after() {
+    fn parks_when_no_call_runs_and_ticks_for_each_call() {
         let ticker = ticker();
-        std::thread::sleep(LINGER + EPOCH_TICK * 4);
-        let start = ticker.ticks();
-        std::thread::sleep(EPOCH_TICK * 6);
-        assert_eq!(ticker.ticks(), start, "an idle ticker advanced the epoch");
+        let parked = || ticker.shared.parked.load(Ordering::Acquire);
+        wait_until("an idle ticker did not park", parked);
 
         let call = ticker.running(far());
+        let start = ticker.ticks();
         wait_until("no tick while a call ran", || ticker.ticks() > start);
         let second = ticker.running(far());
         drop(call);
@@ -212,12 +216,9 @@ mod tests {
         wait_until("no tick while a second call ran", || ticker.ticks() > now);
         drop(second);
 
-        // The ticker lingers, then parks.
-        std::thread::sleep(LINGER + EPOCH_TICK * 4);
+        // The ticker lingers, then parks; a new call wakes it.
+        wait_until("the ticker did not park after the last call", parked);
         let settled = ticker.ticks();
-        std::thread::sleep(EPOCH_TICK * 6);
-        assert_eq!(ticker.ticks(), settled, "the epoch advanced with no call");
-
         let again = ticker.running(far());
         wait_until("no tick after waking up", || ticker.ticks() > settled);
         drop(again);
@@ -231,7 +232,6 @@ mod tests {
         wait_until("a passed deadline did not fire", || {
             soon.expired.is_cancelled()
         });
-        std::thread::sleep(EPOCH_TICK * 4);
         assert!(!far.expired.is_cancelled(), "a far deadline fired");
         drop(soon);
         assert_eq!(ticker.shared.calls().deadlines.len(), 1);

@@ -250,7 +250,8 @@ impl ServerHandler for CorralServer {
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.shared.tools.iter().find(|t| t.name == name).cloned()
+        let index = self.shared.registry.index_of(name)?;
+        self.shared.tools.get(index).cloned()
     }
 
     async fn call_tool(

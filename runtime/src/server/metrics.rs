@@ -47,7 +47,7 @@ impl Default for Metrics {
         let mut registry = Registry::with_prefix("corral");
         registry.register(
             "tool_calls",
-            "Tool calls by outcome (ok, tool_error, invalid_arguments, out_of_fuel, memory_limit, deadline, cancelled, panic, stack_overflow, trap, denied, …)",
+            "Tool calls by outcome (ok, tool_error, invalid_arguments, out_of_fuel, memory_limit, host_memory, handles, descriptors, result_too_large, deadline, cancelled, panic, stack_overflow, trap, denied, …)",
             calls.clone(),
         );
         registry.register(
