@@ -128,3 +128,20 @@ fn audit_works_on_a_component_without_a_config() {
     golden("audit-calc.txt", &text);
     assert!(text.contains("add [read-only]"));
 }
+
+#[test]
+fn check_shows_the_audits_warnings() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("data")).unwrap();
+    let config = format!(
+        "[components.calc]\npath = \"{}\"\ndirs = [ {{ host = \"{}\", guest = \"/data\" }} ]\n",
+        corral_test_artifacts::calc().display(),
+        root.path().join("data").display()
+    );
+    let (ok, _, stderr) = crate::support::run_corral(&["check"], &config);
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains("warning: component calc: components.calc.dirs is granted but the component does not import wasi:filesystem"),
+        "{stderr}"
+    );
+}

@@ -5,7 +5,7 @@
 //! only to a granted address (or one a granted name resolved to when corral
 //! started), a bind only to an ephemeral wildcard address, never a listen.
 //! Name lookups are answered by Corral from the addresses granted names
-//! resolved to at start (see [`super::network`]): a lookup of any other
+//! resolved to at start (see [`super::NetGrant`]): a lookup of any other
 //! name is refused and never reaches a resolver. Every socket counts
 //! against the call's descriptor budget.
 

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use corral::audit::audit_component;
 use corral::config::Config;
 use corral::registry::Registry;
 use corral::sandbox::{Sandbox, SandboxSettings};
@@ -41,6 +42,13 @@ impl CheckArgs {
         })?;
         let registry = Registry::load(&config, &sandbox)?;
         print!("{}", render(&config, &registry));
+        // What a reviewer should look at, as `corral audit` says it (the
+        // components are compiled already: this reads them again only).
+        for component in &config.components {
+            for warning in audit_component(component, &sandbox).warnings {
+                eprintln!("warning: component {}: {warning}", component.name);
+            }
+        }
         Ok(())
     }
 }
