@@ -62,6 +62,11 @@ fn render(config: &Config, registry: &Registry) -> String {
         .as_ref()
         .map_or("off".to_owned(), |d| d.display().to_string());
     let _ = writeln!(out, "  cache_dir = {cache:?}");
+    let _ = writeln!(
+        out,
+        "  shutdown_timeout = \"{}\"",
+        humantime::format_duration(s.shutdown_timeout)
+    );
     let h = &s.http;
     let listen = h
         .listen
@@ -80,6 +85,33 @@ fn render(config: &Config, registry: &Registry) -> String {
         out,
         "  request_timeout = \"{}\"",
         humantime::format_duration(h.request_timeout)
+    );
+    let _ = writeln!(out, "  max_connections = {}", h.max_connections);
+    let _ = writeln!(
+        out,
+        "  header_read_timeout = \"{}\"",
+        humantime::format_duration(h.header_read_timeout)
+    );
+    let _ = writeln!(
+        out,
+        "  idle_timeout = \"{}\"",
+        humantime::format_duration(h.idle_timeout)
+    );
+    let _ = writeln!(
+        out,
+        "  max_requests_per_connection = {}",
+        h.max_requests_per_connection
+    );
+    let _ = writeln!(
+        out,
+        "  max_body_bytes_in_flight = \"{}\"",
+        size(h.max_body_bytes_in_flight)
+    );
+    let _ = writeln!(out, "  max_sessions = {}", h.max_sessions);
+    let _ = writeln!(
+        out,
+        "  session_idle_timeout = \"{}\"",
+        humantime::format_duration(h.session_idle_timeout)
     );
     let _ = writeln!(out, "  allow_unauthenticated = {}", h.allow_unauthenticated);
     let _ = writeln!(out, "[server.auth]");

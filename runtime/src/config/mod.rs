@@ -33,6 +33,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_CONCURRENT_CALLS: u32 = 64;
 /// The largest tool result sent to a client when the config names no limit.
 pub const DEFAULT_MAX_RESULT_SIZE: u64 = 4 * 1024 * 1024;
+/// How long in-flight requests may take to finish after a shutdown signal
+/// when the config names no limit.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 
 const MIN_MEMORY: u64 = 1024 * 1024;
 const MAX_MEMORY: u64 = 4 * 1024 * 1024 * 1024;
@@ -67,6 +70,9 @@ pub struct ServerSettings {
     pub cache_dir: Option<PathBuf>,
     /// How long a call waits for a free slot before it is refused as busy.
     pub queue_timeout: Duration,
+    /// After SIGTERM or SIGINT, how long in-flight requests may take to
+    /// finish before the server exits anyway.
+    pub shutdown_timeout: Duration,
 }
 
 /// One `[components.NAME]` table.
@@ -291,7 +297,8 @@ impl Config {
                     .server
                     .max_result_size
                     .map_or(DEFAULT_MAX_RESULT_SIZE, |m| m.0),
-                http: http::resolve(raw.server.http, raw.server.auth, base),
+                http: http::resolve(raw.server.http, raw.server.auth, base)
+                    .map_err(|(key, message)| invalid(None, key, message))?,
                 cache_dir: match (raw.server.cache, raw.server.cache_dir) {
                     (false, _) => None,
                     (true, Some(dir)) => Some(base.join(dir)),
@@ -301,6 +308,10 @@ impl Config {
                     .server
                     .queue_timeout
                     .map_or(Duration::from_secs(30), |t| t.0),
+                shutdown_timeout: raw
+                    .server
+                    .shutdown_timeout
+                    .map_or(DEFAULT_SHUTDOWN_TIMEOUT, |t| t.0),
             },
             components,
         })
@@ -372,6 +383,7 @@ impl Default for RawServer {
             cache_dir: None,
             cache: true,
             queue_timeout: None,
+            shutdown_timeout: None,
             http: RawHttp::default(),
             auth: RawAuth::default(),
         }
@@ -399,6 +411,7 @@ struct RawServer {
     #[serde(default = "yes")]
     cache: bool,
     queue_timeout: Option<Timeout>,
+    shutdown_timeout: Option<Timeout>,
     #[serde(default)]
     http: RawHttp,
     #[serde(default)]
