@@ -10,6 +10,7 @@ mod calls;
 mod capabilities;
 mod clients;
 mod faults;
+mod front_door;
 mod http;
 mod protocol;
 mod startup;
