@@ -20,6 +20,7 @@ use crate::config::ServerSettings;
 use crate::registry::{Answer, Registry, ToolSpec};
 use crate::sandbox::Captured;
 
+use super::slots::CallSlots;
 use super::{Metrics, Principal};
 
 /// The MCP server over one registry; cheap to clone (one per session).
@@ -31,6 +32,7 @@ pub struct CorralServer {
 struct Shared {
     registry: Registry,
     metrics: Metrics,
+    slots: CallSlots,
     max_result_size: u64,
     info: ServerConfig,
     tools: Vec<Tool>,
@@ -52,6 +54,7 @@ impl CorralServer {
             shared: Arc::new(Shared {
                 registry,
                 metrics: Metrics::default(),
+                slots: CallSlots::new(settings.max_concurrent_calls, settings.queue_timeout),
                 max_result_size: settings.max_result_size,
                 info,
                 tools,
@@ -71,6 +74,23 @@ impl CorralServer {
         request: &CallToolRequestParams,
         context: &RequestContext<RoleServer>,
     ) -> Answer {
+        // A slot first: a waiting call holds its JSON request, never its
+        // decoded arguments.
+        let _slot = match self
+            .shared
+            .slots
+            .acquire(&context.ct, &self.shared.metrics.open)
+            .await
+        {
+            Ok(slot) => slot,
+            Err(error) => {
+                tracing::info!(tool = %tool.name, outcome = error.kind(), "call not run: {error}");
+                self.shared
+                    .metrics
+                    .record(&tool.name, error.kind(), 0.0, 0, 0);
+                return Answer::error(error.to_string());
+            }
+        };
         let args = match tool.arguments(request.arguments.as_ref()) {
             Ok(args) => args,
             Err(errors) => {
