@@ -3,7 +3,9 @@
 
 use serde_json::json;
 
-use super::{Corral, Session, call, config, long_spin, post_stateless, stateless_call, until};
+use super::{
+    Corral, Session, call, config, long_spin, metric, post_stateless, stateless_call, until,
+};
 
 #[tokio::test]
 async fn the_request_limit_holds_until_the_answer_ends() {
@@ -16,6 +18,12 @@ async fn the_request_limit_holds_until_the_answer_ends() {
         "30s",
     ));
     let session = Session::open(&server.mcp(), None).await;
+    // The handshake's requests hold their permits until the handler is
+    // done with them too.
+    until("the handshake to be handled", || async {
+        metric(&server.base(), None, "corral_requests_in_flight").await == Some(0.0)
+    })
+    .await;
     // Two calls whose answers stream (headers sent, the result pending).
     let mut streaming = Vec::new();
     for id in 1..=2 {

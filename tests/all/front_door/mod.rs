@@ -68,7 +68,7 @@ pub struct Corral {
     /// The HTTP address, when serving HTTP.
     pub addr: Option<SocketAddr>,
     log: Arc<Mutex<String>>,
-    dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
 }
 
 impl Drop for Corral {
@@ -182,7 +182,7 @@ impl Corral {
             child,
             addr,
             log,
-            dir,
+            _dir: dir,
         }
     }
 
@@ -204,11 +204,6 @@ impl Corral {
     /// The child process (for its stdin and stdout over stdio).
     pub fn child(&mut self) -> &mut Child {
         &mut self.child
-    }
-
-    /// The directory holding the config (and room for scratch files).
-    pub fn dir(&self) -> &std::path::Path {
-        self.dir.path()
     }
 
     /// Sends `signal` (`TERM`, `INT`, …) to the server.

@@ -33,8 +33,9 @@ async fn sigterm_answers_every_call_in_flight_over_http() {
             async move { post_stateless(&url, &stateless_call(0, "spin", json!({}))).await },
         )
     };
-    until("the blocking call to be in flight", || async {
+    until("the blocking call alone to be in flight", || async {
         metric(&base, None, "corral_tool_calls_running").await == Some(1.0)
+            && metric(&base, None, IN_FLIGHT).await == Some(1.0)
     })
     .await;
     let mut calls = Vec::new();
@@ -130,6 +131,21 @@ fn sigterm_over_stdio_answers_the_calls_in_flight_and_exits_0() {
     }
     answered.sort_unstable();
     assert_eq!(answered, [1, 2, 3, 4, 5]);
+    let exit = client.server.wait();
+    assert!(exit.success(), "{exit}:\n{}", client.server.log());
+}
+
+#[test]
+fn end_of_input_over_stdio_answers_the_calls_in_flight_and_exits_0() {
+    let mut client = StdioClient::start(&long_spin(&config("", "", ""), "2s"));
+    client.send(&call(1, "spin", json!({})));
+    client.send(&call(2, "add", json!({"a": 1, "b": 2})));
+    client.close_stdin();
+    let mut answered: Vec<u64> = (0..2)
+        .map(|_| client.next()["id"].as_u64().unwrap())
+        .collect();
+    answered.sort_unstable();
+    assert_eq!(answered, [1, 2]);
     let exit = client.server.wait();
     assert!(exit.success(), "{exit}:\n{}", client.server.log());
 }

@@ -99,43 +99,67 @@ impl RequestLimits {
             .max(1)
     }
 
-    /// 503 while the server drains: it finishes what is in flight and
-    /// takes nothing new.
-    fn refuse_while_draining(&self) -> Result<(), Response> {
+    fn admit(&self, request: &Request) -> Result<Admission, Refusal> {
         if self.draining.is_cancelled() {
-            self.server.metrics().refused("draining");
-            return Err(busy(
-                "the server is shutting down: it finishes the requests in flight and takes no new ones \
-                 (retry against another instance, or once it is back)",
-            ));
+            return Err(Refusal::Draining);
         }
-        Ok(())
-    }
-
-    fn admit(&self, request: &Request) -> Result<Admission, Response> {
-        let Ok(request_permit) = self.requests.clone().try_acquire_owned() else {
-            self.server.metrics().refused("requests");
-            return Err(busy(&format!(
-                "server busy: {} requests are in flight (retry later, or raise \
-                 server.http.max_concurrent_requests)",
-                self.max_requests
-            )));
-        };
+        let request_permit = self
+            .requests
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Refusal::Requests)?;
         let units = u32::try_from(self.reservation(request)).unwrap_or(u32::MAX);
-        let Ok(bytes) = self.bytes.clone().try_acquire_many_owned(units) else {
-            self.server.metrics().refused("body_bytes");
-            return Err(busy(&format!(
-                "server busy: the request bodies in flight already take most of the {} allowed \
-                 (retry later, send smaller requests, or raise server.http.max_body_bytes_in_flight)",
-                bytesize::ByteSize(self.max_bytes).display().iec()
-            )));
-        };
+        let bytes = self
+            .bytes
+            .clone()
+            .try_acquire_many_owned(units)
+            .map_err(|_| Refusal::Bytes)?;
         Ok(Admission {
             _request: request_permit,
             _bytes: bytes,
             _gauge: Held::new(&self.server.metrics().open.requests),
         })
     }
+
+    /// The 503 answering `refusal`, counted in the metrics.
+    fn refuse(&self, refusal: Refusal) -> Response {
+        let (reason, message) = match refusal {
+            Refusal::Draining => (
+                "draining",
+                "the server is shutting down: it finishes the requests in flight and takes no new ones \
+                 (retry against another instance, or once it is back)"
+                    .to_owned(),
+            ),
+            Refusal::Requests => (
+                "requests",
+                format!(
+                    "server busy: {} requests are in flight (retry later, or raise \
+                     server.http.max_concurrent_requests)",
+                    self.max_requests
+                ),
+            ),
+            Refusal::Bytes => (
+                "body_bytes",
+                format!(
+                    "server busy: the request bodies in flight already take most of the {} allowed \
+                     (retry later, send smaller requests, or raise server.http.max_body_bytes_in_flight)",
+                    bytesize::ByteSize(self.max_bytes).display().iec()
+                ),
+            ),
+        };
+        self.server.metrics().refused(reason);
+        busy(&message)
+    }
+}
+
+/// Why a request was not admitted.
+enum Refusal {
+    /// The server drains.
+    Draining,
+    /// `max_concurrent_requests` are in flight.
+    Requests,
+    /// The bodies in flight leave no room for this one.
+    Bytes,
 }
 
 /// A 503 with `Retry-After` and a message saying what to do.
@@ -154,10 +178,10 @@ pub(crate) async fn limit_requests(
     mut request: Request,
     next: Next,
 ) -> Response {
-    if let Err(refusal) = limits.refuse_while_draining() {
-        return refusal;
-    }
     if matches!(*request.method(), Method::GET | Method::DELETE) {
+        if limits.draining.is_cancelled() {
+            return limits.refuse(Refusal::Draining);
+        }
         return next.run(request).await;
     }
     match limits.admit(&request) {
@@ -170,6 +194,6 @@ pub(crate) async fn limit_requests(
                 .await
                 .map(|body| Guarded::body(body, admitted))
         }
-        Err(refusal) => refusal,
+        Err(refusal) => limits.refuse(refusal),
     }
 }

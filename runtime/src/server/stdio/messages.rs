@@ -19,7 +19,7 @@ pub(super) const SERVER_BUSY: i64 = -32000;
 /// What a line is.
 pub(super) enum Parsed {
     /// A message for the server.
-    Message(ClientJsonRpcMessage),
+    Message(Box<ClientJsonRpcMessage>),
     /// An error answer to write back.
     Error(Vec<u8>),
     /// Nothing to do (a blank line, or an unreadable notification).
@@ -59,7 +59,7 @@ pub(super) fn parse(line: &[u8]) -> Parsed {
         ));
     }
     let error = match serde_json::from_slice::<ClientJsonRpcMessage>(line) {
-        Ok(message) => return Parsed::Message(message),
+        Ok(message) => return Parsed::Message(Box::new(message)),
         Err(error) => error,
     };
     match serde_json::from_slice::<Value>(line) {

@@ -37,7 +37,7 @@ use super::CorralServer;
 use crate::config::ServerSettings;
 use lines::{Line, LineReader};
 use messages::{INVALID_REQUEST, Parsed, SERVER_BUSY, error_line, find_id, id_value, parse};
-use transport::{InFlight, Output, Refusal, StdioTransport};
+use transport::{InFlight, Output, Refusal, StdioTransport, cancelled};
 
 /// Admitted messages waiting for the MCP handler.
 const INPUT_QUEUE: usize = 16;
@@ -141,7 +141,7 @@ fn read(
             )),
         };
         let message = match parsed {
-            Parsed::Message(message) => message,
+            Parsed::Message(message) => *message,
             Parsed::Error(line) => {
                 if answer(line) {
                     continue;
@@ -155,7 +155,12 @@ fn read(
                 .admit(&request.id)
                 .map_err(|refusal| (refusal, &request.id)),
             _ if in_flight.is_stopped() => return,
-            _ => Ok(()),
+            _ => {
+                if let Some(id) = cancelled(&message) {
+                    in_flight.finish(id);
+                }
+                Ok(())
+            }
         };
         match admitted {
             Ok(()) => {

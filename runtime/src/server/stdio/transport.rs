@@ -4,7 +4,8 @@
 //! The reader thread admits a request only while fewer than the bound are
 //! in flight and its id is not already in use; otherwise it answers with
 //! an error itself. A request stays in flight until its answer is queued
-//! for the writer (or the client cancels it: rmcp then drops the answer).
+//! for the writer, or until the reader reads its cancellation (rmcp then
+//! drops the answer): lines are accounted in the order they are read.
 //! When input ends or a shutdown begins, no request is admitted any more,
 //! and `receive` reports the end only once every request in flight has its
 //! answer queued, so nothing admitted is lost.
@@ -101,7 +102,7 @@ impl InFlight {
     }
 
     /// Request `id` has its answer (or was cancelled).
-    fn finish(&self, id: &RequestId) {
+    pub(super) fn finish(&self, id: &RequestId) {
         let mut book = self.book();
         if book.ids.remove(id) {
             self.count(&book);
@@ -148,16 +149,17 @@ pub(super) struct StdioTransport {
     pub(super) input_ended: bool,
 }
 
-impl StdioTransport {
-    /// A cancelled request gets no answer from rmcp: it is no longer in
-    /// flight.
-    fn note(&self, message: &ClientJsonRpcMessage) {
-        if let JsonRpcMessage::Notification(notification) = message
-            && let ClientNotification::CancelledNotification(cancelled) = &notification.notification
-            && let Some(id) = &cancelled.params.request_id
-        {
-            self.in_flight.finish(id);
-        }
+/// The request a cancellation names: rmcp sends no answer to a cancelled
+/// request, so it is no longer in flight once the cancellation is read.
+pub(super) fn cancelled(message: &ClientJsonRpcMessage) -> Option<&RequestId> {
+    match message {
+        JsonRpcMessage::Notification(notification) => match &notification.notification {
+            ClientNotification::CancelledNotification(cancelled) => {
+                cancelled.params.request_id.as_ref()
+            }
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -206,10 +208,7 @@ impl Transport<RoleServer> for StdioTransport {
             }
             tokio::select! {
                 message = self.from_client.recv(), if !self.input_ended => match message {
-                    Some(message) => {
-                        self.note(&message);
-                        return Some(message);
-                    }
+                    Some(message) => return Some(message),
                     None => self.input_ended = true,
                 },
                 () = self.in_flight.empty(), if stopping => return None,
