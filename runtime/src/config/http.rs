@@ -24,8 +24,10 @@ const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Requests served on one connection when the config names no limit.
 const DEFAULT_MAX_REQUESTS_PER_CONNECTION: u32 = 1000;
 /// Request bodies in flight, as a multiple of the largest body, when the
-/// config names no limit.
-const DEFAULT_BODY_BYTES_IN_FLIGHT_FACTOR: u64 = 4;
+/// config names no limit. Parsed, a body takes up to about 40 times its size
+/// (a list of zeros, measured): two bodies of the largest size bound what
+/// waiting requests hold to about 300 MiB by default.
+const DEFAULT_BODY_BYTES_IN_FLIGHT_FACTOR: u64 = 2;
 /// Open sessions when the config names no limit.
 const DEFAULT_MAX_SESSIONS: u32 = 1024;
 /// Time a session may go without a request when the config names no limit.

@@ -69,7 +69,7 @@ fn large_call(id: u64, size: usize) -> Vec<u8> {
 
 #[tokio::test]
 async fn request_bodies_waiting_for_a_call_slot_are_bounded_in_bytes() {
-    // Defaults: 4 MiB bodies at most, 16 MiB of bodies in flight at most.
+    // Defaults: 4 MiB bodies at most, 8 MiB of bodies in flight at most.
     let server = Corral::http(&long_spin(
         &config("max_concurrent_calls = 1", "", ""),
         "30s",
@@ -80,12 +80,12 @@ async fn request_bodies_waiting_for_a_call_slot_are_bounded_in_bytes() {
     let spin = session.post(&call(1, "spin", json!({}))).await;
     assert_eq!(spin.status(), 200);
     let mut waiting = Vec::new();
-    for id in 2..=5 {
+    for id in 2..=3 {
         let response = session.post_bytes(large_call(id, 3_500_000)).await;
         assert_eq!(response.status(), 200, "call {id}");
         waiting.push(response);
     }
-    let refused = session.post_bytes(large_call(6, 3_500_000)).await;
+    let refused = session.post_bytes(large_call(4, 3_500_000)).await;
     assert_eq!(refused.status(), 503, "{}", server.log());
     assert!(refused.headers().contains_key("retry-after"));
     let text = refused.text().await.unwrap();

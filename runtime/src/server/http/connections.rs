@@ -65,6 +65,10 @@ const PRESSURE_PAUSE: Duration = Duration::from_millis(100);
 const LINGER: Duration = Duration::from_secs(2);
 /// The most a lingering connection reads before it closes anyway.
 const LINGER_BYTES: usize = 1 << 20;
+/// hyper's read buffer per connection (its default is about 400 KiB):
+/// room for a request's headers, and what one connection can make the
+/// server hold of a body nobody reads (a refused request's).
+const READ_BUFFER: usize = 64 * 1024;
 
 /// The connection settings of `[server.http]`.
 #[derive(Clone, Copy)]
@@ -428,6 +432,7 @@ impl Connections {
         };
         let mut connection = http1::Builder::new()
             .keep_alive(true)
+            .max_buf_size(READ_BUFFER)
             .serve_connection(io, service);
         let ended = tokio::select! {
             result = std::future::poll_fn(|cx| connection.poll_without_shutdown(cx)) => result,
@@ -476,6 +481,7 @@ impl Connections {
                 .timer(TokioTimer::new())
                 .header_read_timeout(REFUSAL_TIMEOUT)
                 .keep_alive(false)
+                .max_buf_size(READ_BUFFER)
                 .serve_connection(TokioIo::new(stream), service)
                 .without_shutdown()
                 .await;
