@@ -148,10 +148,10 @@ pub(super) fn resolve(
             "server.http.max_body_bytes_in_flight".into(),
             format!(
                 "{} is smaller than server.http.max_body_size ({}), so the largest request \
-                 could never be served: give at least \"{}\"",
+                 could never be served: give at least {}",
                 bytesize::ByteSize(max_body_bytes_in_flight).display().iec(),
                 bytesize::ByteSize(max_body_size).display().iec(),
-                bytesize::ByteSize(max_body_size).display().iec(),
+                as_toml_size(max_body_size),
             ),
         ));
     }
@@ -191,4 +191,69 @@ pub(super) fn resolve(
         }),
         scopes: auth.scopes,
     })
+}
+
+/// `bytes` as a size to write in the config, e.g. `"8MiB"`.
+fn as_toml_size(bytes: u64) -> String {
+    match bytes {
+        b if b % (1 << 20) == 0 => format!("\"{}MiB\"", b >> 20),
+        b if b % (1 << 10) == 0 => format!("\"{}KiB\"", b >> 10),
+        b => b.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use crate::config::{Config, ConfigError};
+
+    fn parse(http: &str) -> Result<Config, ConfigError> {
+        Config::parse(
+            &format!("[server.http]\n{http}\n[components.calc]\npath = \"calc.wasm\"\n"),
+            Path::new("/etc/corral/corral.toml"),
+        )
+    }
+
+    #[test]
+    fn the_front_door_has_bounds_by_default() {
+        let http = parse("").unwrap().server.http;
+        assert_eq!(http.max_connections, 1024);
+        assert_eq!(http.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(http.idle_timeout, Duration::from_secs(60));
+        assert_eq!(http.max_requests_per_connection, 1000);
+        assert_eq!(http.max_body_bytes_in_flight, 2 * http.max_body_size);
+        assert_eq!(http.max_sessions, 1024);
+        assert_eq!(http.session_idle_timeout, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn the_front_door_bounds_are_read_and_checked() {
+        let http = parse(
+            "max_connections = 64\nheader_read_timeout = \"2s\"\nidle_timeout = \"5s\"\n\
+             max_requests_per_connection = 10\nmax_body_size = \"1MiB\"\n\
+             max_body_bytes_in_flight = \"3MiB\"\nmax_sessions = 7\nsession_idle_timeout = \"1m\"",
+        )
+        .unwrap()
+        .server
+        .http;
+        assert_eq!(http.max_connections, 64);
+        assert_eq!(http.header_read_timeout, Duration::from_secs(2));
+        assert_eq!(http.idle_timeout, Duration::from_secs(5));
+        assert_eq!(http.max_requests_per_connection, 10);
+        assert_eq!(http.max_body_bytes_in_flight, 3 << 20);
+        assert_eq!(http.max_sessions, 7);
+        assert_eq!(http.session_idle_timeout, Duration::from_secs(60));
+
+        let error = parse("max_body_size = \"8MiB\"\nmax_body_bytes_in_flight = \"4MiB\"")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("server.http.max_body_bytes_in_flight"),
+            "{error}"
+        );
+        assert!(error.contains("give at least \"8MiB\""), "{error}");
+        assert!(parse("max_connections = 0").is_err());
+    }
 }

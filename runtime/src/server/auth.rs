@@ -340,6 +340,11 @@ mod tests {
         );
         let limited = auth.check("BBBBBBBBBBBBBBBBBBBB").unwrap();
         assert!(limited.allows("add") && !limited.allows("spin"));
+        // Each token owns what it opens; the owner name never holds it.
+        let owner = |t: &str| auth.check(t).unwrap().owner().cloned().unwrap();
+        assert_eq!(owner("AAAAAAAAAAAAAAAAAAAA"), owner("AAAAAAAAAAAAAAAAAAAA"));
+        assert_ne!(owner("AAAAAAAAAAAAAAAAAAAA"), owner("BBBBBBBBBBBBBBBBBBBB"));
+        assert!(!owner("AAAAAAAAAAAAAAAAAAAA").contains("AAAA"));
         assert!(auth.check("CCCCCCCCCCCCCCCCCCCC").is_none());
     }
 }

@@ -352,13 +352,18 @@ impl Connections {
         // lets the server accept one waiting client and close it cleanly
         // rather than leave it hanging.
         let mut spare = spare_descriptor();
+        // Warn once per stretch of exhaustion, not at every retry.
+        let mut warned = false;
         loop {
             let accepted = tokio::select! {
                 accepted = listener.accept() => accepted,
                 () = stop.cancelled() => return,
             };
             match accepted {
-                Ok((stream, _)) => self.admit(stream, &app),
+                Ok((stream, _)) => {
+                    warned = false;
+                    self.admit(stream, &app);
+                }
                 Err(error) if is_out_of_resources(&error) => {
                     let closed = self.registry.closed.notified();
                     tokio::pin!(closed);
@@ -366,11 +371,14 @@ impl Connections {
                     if self.registry.shed_oldest() {
                         self.server.metrics().refused("shed");
                     } else {
-                        tracing::warn!(
-                            "cannot accept a connection ({error}) and every connection is inside a request: \
-                             closing the next waiting client (raise the descriptor limit, `ulimit -n`, or \
-                             lower server.http.max_connections)"
-                        );
+                        if !warned {
+                            warned = true;
+                            tracing::warn!(
+                                "cannot accept a connection ({error}) and every connection is inside a \
+                                 request: closing waiting clients unanswered (raise the descriptor limit, \
+                                 `ulimit -n`, or lower server.http.max_connections)"
+                            );
+                        }
                         drop(spare.take());
                         if let Ok(Ok((stream, _))) =
                             tokio::time::timeout(PRESSURE_PAUSE, listener.accept()).await
