@@ -6,7 +6,10 @@
 //! failure a tool can have is an `isError` result, never a protocol error,
 //! so the model reads it; only an unknown tool name is a protocol error.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+
+use futures::FutureExt;
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
@@ -246,7 +249,22 @@ impl ServerHandler for CorralServer {
                 None,
             ));
         };
-        let answer = self.run(&tool, &request, &context).await;
+        // A panic anywhere below becomes an error answer: an unanswered
+        // request would hold its place among the requests in flight.
+        let answer = match AssertUnwindSafe(self.run(&tool, &request, &context))
+            .catch_unwind()
+            .await
+        {
+            Ok(answer) => answer,
+            Err(_) => {
+                tracing::error!(tool = %tool.name, "the server failed while running a call (a bug)");
+                self.shared.metrics.record(&tool.name, "host", 0.0, 0, 0);
+                Answer::error(
+                    "internal error: the server failed while running the tool (retry; if it \
+                     persists, the server's log says more)",
+                )
+            }
+        };
         // Denials explain an error, so they join its text; next to a
         // success they are a note of their own.
         let denials = answer.denials.join("\n");

@@ -277,3 +277,55 @@ fn a_client_that_stops_reading_does_not_grow_the_server() {
         "the server grew by {growth_mib} MiB while its client did not read"
     );
 }
+
+#[test]
+fn a_client_that_exits_mid_call_leaves_no_server_behind() {
+    // A client that exits closes all three pipes at once: stdin (end of
+    // input), stdout (answers cannot be written) and stderr (logs cannot
+    // be written). The call in flight ends at its deadline, and the server
+    // must exit rather than wait forever for an answer that logging lost.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("corral.toml");
+    std::fs::write(&path, config("", "", "")).unwrap();
+    let mut child = std::process::Command::new(crate::support::CORRAL)
+        .args(["serve", "--config"])
+        .arg(&path)
+        .env("RUST_LOG", "info")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    let mut send = |message: Value| {
+        stdin.write_all(format!("{message}\n").as_bytes()).unwrap();
+    };
+    send(
+        json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "front-door-test", "version": "1"}}}),
+    );
+    stdout.read_line(&mut line).unwrap();
+    send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    send(call(1, "spin", json!({})));
+    send(json!({"jsonrpc": "2.0", "id": 2, "method": "ping"}));
+    line.clear();
+    stdout.read_line(&mut line).unwrap();
+    assert!(line.contains("\"id\":2"), "{line}");
+    drop((stdin, stdout));
+    let deadline = Instant::now() + GUARD;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("corral kept running after its client exited");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status}");
+}

@@ -95,6 +95,8 @@ pub async fn serve_stdio(
         shutdown,
         output_closed: output_closed.clone(),
         input_ended: false,
+        drain_timeout: settings.shutdown_timeout,
+        drain_deadline: None,
     };
     let result = match server.serve(transport).await {
         Ok(running) => running

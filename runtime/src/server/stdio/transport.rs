@@ -147,6 +147,10 @@ pub(super) struct StdioTransport {
     pub(super) output_closed: CancellationToken,
     /// Whether the reader thread has stopped.
     pub(super) input_ended: bool,
+    /// How long the requests in flight may take once input has ended.
+    pub(super) drain_timeout: std::time::Duration,
+    /// When the requests in flight stop being waited for, once input ended.
+    pub(super) drain_deadline: Option<tokio::time::Instant>,
 }
 
 /// The request a cancellation names: rmcp sends no answer to a cancelled
@@ -206,12 +210,29 @@ impl Transport<RoleServer> for StdioTransport {
             if stopping {
                 self.in_flight.stop();
             }
+            // After a shutdown signal the caller bounds the wait; after the
+            // end of input, this does, so that an answer that never comes
+            // cannot keep the process alive.
+            let deadline = self
+                .drain_deadline
+                .unwrap_or_else(|| tokio::time::Instant::now() + self.drain_timeout);
             tokio::select! {
                 message = self.from_client.recv(), if !self.input_ended => match message {
                     Some(message) => return Some(message),
-                    None => self.input_ended = true,
+                    None => {
+                        self.input_ended = true;
+                        self.drain_deadline = Some(deadline);
+                    }
                 },
                 () = self.in_flight.empty(), if stopping => return None,
+                () = tokio::time::sleep_until(deadline), if self.drain_deadline.is_some() => {
+                    tracing::warn!(
+                        "requests in flight were still unanswered {} after the end of input; stopping \
+                         without them (server.shutdown_timeout)",
+                        humantime::format_duration(self.drain_timeout)
+                    );
+                    return None;
+                }
                 () = self.shutdown.cancelled(), if !stopping => {}
                 () = self.output_closed.cancelled() => return None,
             }
