@@ -4,14 +4,8 @@
 //! `axum::serve` runs hyper without a timer and without a bound: a peer
 //! that sends half a request holds its connection forever, and a few
 //! hundred of them stop the server from accepting anyone. Here every
-//! connection is registered, in the order it was accepted, with its phase:
-//!
-//! - *waiting*: no request in progress, either waiting for the headers of
-//!   its first request, or idle between requests, or with the next
-//!   request's headers begun but not finished;
-//! - *busy*: a request's headers were read, and its answer has not ended.
-//!
-//! A watchdog per connection closes a waiting one when its time is up:
+//! connection is registered (`registry.rs`) with its phase, waiting or
+//! busy, and a watchdog closes a waiting one when its time is up:
 //! `server.http.header_read_timeout` from the opening for the first request
 //! and from the first byte for the next ones, `server.http.idle_timeout`
 //! between requests. The answer to the last of
@@ -24,12 +18,11 @@
 //! starts when a connection turns idle, which would make the idle time and
 //! the header time one.
 
-use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -41,13 +34,12 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Notify;
-use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tower::Service;
 
 use super::body::Guarded;
 use super::limits::busy;
+use super::registry::{Conn, OnConnection, Registry, Settings};
 use crate::config::HttpSettings;
 use crate::server::CorralServer;
 use crate::server::metrics::Held;
@@ -69,245 +61,6 @@ const LINGER_BYTES: usize = 1 << 20;
 /// room for a request's headers, and what one connection can make the
 /// server hold of a body nobody reads (a refused request's).
 const READ_BUFFER: usize = 64 * 1024;
-
-/// The connection settings of `[server.http]`.
-#[derive(Clone, Copy)]
-struct Settings {
-    max_connections: usize,
-    header_read_timeout: Duration,
-    idle_timeout: Duration,
-    max_requests: u32,
-}
-
-/// What a connection is doing.
-#[derive(Clone, Copy)]
-enum Phase {
-    /// No request in progress since `since`; `first_byte` is when the next
-    /// request's first byte arrived, if it did.
-    Waiting {
-        since: Instant,
-        first_byte: Option<Instant>,
-    },
-    /// This many requests are being answered.
-    Busy(u32),
-    /// Closed to make room; it takes no request any more.
-    Shed,
-}
-
-/// One open connection.
-struct Conn {
-    id: u64,
-    phase: Mutex<Phase>,
-    /// Set while waiting with no byte of the next request yet: the reader
-    /// then records the first byte's time.
-    awaiting_byte: AtomicBool,
-    /// Requests begun on this connection.
-    served: AtomicU32,
-    /// Woken when the phase changes.
-    changed: Notify,
-}
-
-/// What the watchdog should do about a connection.
-enum Verdict {
-    Keep,
-    Until(Instant),
-    Close,
-}
-
-impl Conn {
-    fn new(id: u64) -> Conn {
-        Conn {
-            id,
-            phase: Mutex::new(Phase::Waiting {
-                since: Instant::now(),
-                first_byte: None,
-            }),
-            awaiting_byte: AtomicBool::new(true),
-            served: AtomicU32::new(0),
-            changed: Notify::new(),
-        }
-    }
-
-    fn phase(&self) -> MutexGuard<'_, Phase> {
-        self.phase.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// A request's headers were read: the connection is busy. `None` if it
-    /// was shed; otherwise how many requests it has begun, this one included.
-    fn begin_request(&self) -> Option<u32> {
-        let mut phase = self.phase();
-        *phase = match *phase {
-            Phase::Shed => return None,
-            Phase::Waiting { .. } => Phase::Busy(1),
-            Phase::Busy(n) => Phase::Busy(n.saturating_add(1)),
-        };
-        self.awaiting_byte.store(false, Ordering::Relaxed);
-        Some(
-            self.served
-                .fetch_add(1, Ordering::Relaxed)
-                .saturating_add(1),
-        )
-    }
-
-    /// A request's answer ended (or was dropped).
-    fn end_request(&self) {
-        let mut phase = self.phase();
-        if let Phase::Busy(n) = *phase {
-            *phase = if n > 1 {
-                Phase::Busy(n - 1)
-            } else {
-                self.awaiting_byte.store(true, Ordering::Relaxed);
-                Phase::Waiting {
-                    since: Instant::now(),
-                    first_byte: None,
-                }
-            };
-        }
-        drop(phase);
-        self.changed.notify_one();
-    }
-
-    /// Bytes arrived; the first one after a request begins the header clock.
-    fn saw_bytes(&self) {
-        if !self.awaiting_byte.swap(false, Ordering::Relaxed) {
-            return;
-        }
-        if let Phase::Waiting { first_byte, .. } = &mut *self.phase() {
-            first_byte.get_or_insert_with(Instant::now);
-        }
-        self.changed.notify_one();
-    }
-
-    /// Closes the connection to make room, if no request is in progress.
-    fn shed(&self) -> bool {
-        let mut phase = self.phase();
-        if !matches!(*phase, Phase::Waiting { .. }) {
-            return false;
-        }
-        *phase = Phase::Shed;
-        drop(phase);
-        self.changed.notify_one();
-        true
-    }
-
-    /// Closes the connection if it has served a request and nothing of the
-    /// next one has arrived.
-    fn shed_if_idle(&self) {
-        let mut phase = self.phase();
-        if matches!(
-            *phase,
-            Phase::Waiting {
-                first_byte: None,
-                ..
-            }
-        ) && self.served.load(Ordering::Relaxed) > 0
-        {
-            *phase = Phase::Shed;
-            drop(phase);
-            self.changed.notify_one();
-        }
-    }
-
-    /// What to do about the connection at `now`.
-    fn verdict(&self, settings: &Settings, now: Instant) -> Verdict {
-        let deadline = match *self.phase() {
-            Phase::Shed => return Verdict::Close,
-            Phase::Busy(_) => return Verdict::Keep,
-            Phase::Waiting {
-                first_byte: Some(first),
-                ..
-            } => first + settings.header_read_timeout,
-            Phase::Waiting { since, .. } if self.served.load(Ordering::Relaxed) == 0 => {
-                since + settings.header_read_timeout
-            }
-            Phase::Waiting { since, .. } => since + settings.idle_timeout,
-        };
-        if deadline <= now {
-            Verdict::Close
-        } else {
-            Verdict::Until(deadline)
-        }
-    }
-
-    /// Returns when the connection must close: shed, or a timeout passed.
-    async fn watch(&self, settings: &Settings) {
-        loop {
-            let changed = self.changed.notified();
-            tokio::pin!(changed);
-            changed.as_mut().enable();
-            match self.verdict(settings, Instant::now()) {
-                Verdict::Close => return,
-                Verdict::Keep => changed.await,
-                Verdict::Until(deadline) => {
-                    tokio::select! {
-                        () = changed => {}
-                        () = tokio::time::sleep_until(deadline) => {}
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Ends a request on its connection when the answer ends.
-struct OnConnection(Arc<Conn>);
-
-impl Drop for OnConnection {
-    fn drop(&mut self) {
-        self.0.end_request();
-    }
-}
-
-/// The open connections, oldest first.
-#[derive(Default)]
-struct Registry {
-    open: Mutex<BTreeMap<u64, Arc<Conn>>>,
-    next: AtomicU64,
-    /// Woken when a connection closes and frees its descriptor.
-    closed: Notify,
-}
-
-impl Registry {
-    fn lock(&self) -> MutexGuard<'_, BTreeMap<u64, Arc<Conn>>> {
-        self.open.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn add(&self) -> Arc<Conn> {
-        let conn = Arc::new(Conn::new(self.next.fetch_add(1, Ordering::Relaxed)));
-        self.lock().insert(conn.id, conn.clone());
-        conn
-    }
-
-    fn remove(&self, id: u64) {
-        self.lock().remove(&id);
-        self.closed.notify_one();
-    }
-
-    fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    /// Sheds the oldest connection not inside a request; false if every
-    /// connection is busy.
-    fn shed_oldest(&self) -> bool {
-        self.lock().values().any(|conn| conn.shed())
-    }
-
-    /// Sheds every connection not inside a request.
-    fn shed_all(&self) {
-        for conn in self.lock().values() {
-            conn.shed();
-        }
-    }
-
-    /// Sheds every kept-alive connection waiting between requests with no
-    /// byte of a next one.
-    fn shed_idle(&self) {
-        for conn in self.lock().values() {
-            conn.shed_if_idle();
-        }
-    }
-}
 
 /// The connection side of the HTTP server.
 pub(crate) struct Connections {
@@ -658,76 +411,4 @@ fn is_connection_error(error: &io::Error) -> bool {
             | io::ErrorKind::ConnectionAborted
             | io::ErrorKind::ConnectionReset
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn settings() -> Settings {
-        Settings {
-            max_connections: 4,
-            header_read_timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_secs(60),
-            max_requests: 3,
-        }
-    }
-
-    /// The deadline a verdict names, if any.
-    fn deadline(verdict: Verdict) -> Option<Instant> {
-        match verdict {
-            Verdict::Until(deadline) => Some(deadline),
-            Verdict::Keep | Verdict::Close => None,
-        }
-    }
-
-    #[test]
-    fn timeouts_follow_the_phase() {
-        let s = settings();
-        let before = Instant::now();
-        let conn = Conn::new(0);
-        // First request: the header timeout from the opening.
-        let first = deadline(conn.verdict(&s, before)).unwrap();
-        assert!(first >= before + s.header_read_timeout);
-        assert!(first <= Instant::now() + s.header_read_timeout);
-        assert!(matches!(conn.verdict(&s, first), Verdict::Close));
-        // Inside a request: no deadline at all.
-        assert_eq!(conn.begin_request(), Some(1));
-        assert!(matches!(
-            conn.verdict(&s, first + s.idle_timeout),
-            Verdict::Keep
-        ));
-        // Between requests: the idle timeout, until a byte arrives.
-        conn.end_request();
-        let idle = deadline(conn.verdict(&s, Instant::now())).unwrap();
-        assert!(idle >= first - s.header_read_timeout + s.idle_timeout);
-        conn.saw_bytes();
-        let header = deadline(conn.verdict(&s, Instant::now())).unwrap();
-        assert!(
-            header < idle,
-            "the first byte starts the shorter header clock"
-        );
-        assert!(matches!(conn.verdict(&s, header), Verdict::Close));
-    }
-
-    #[test]
-    fn only_connections_outside_a_request_are_shed_oldest_first() {
-        let registry = Registry::default();
-        let busy = registry.add();
-        let idle = registry.add();
-        let newest = registry.add();
-        assert_eq!(busy.begin_request(), Some(1));
-        assert!(registry.shed_oldest());
-        assert!(matches!(*idle.phase(), Phase::Shed));
-        assert!(matches!(*newest.phase(), Phase::Waiting { .. }));
-        assert_eq!(
-            idle.begin_request(),
-            None,
-            "a shed connection takes no request"
-        );
-        assert!(registry.shed_oldest());
-        assert!(!registry.shed_oldest(), "the busy one stays");
-        busy.end_request();
-        assert!(registry.shed_oldest());
-    }
 }

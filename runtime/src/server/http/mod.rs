@@ -1,7 +1,8 @@
 //! The streamable HTTP transport, for operators: built to face networks.
 //!
 //! ```text
-//! connections  accept, bound, time out, shed under pressure   (connections.rs)
+//! connections  accept, bound, time out, shed under pressure   (connections.rs,
+//!                                                                registry.rs)
 //!   ▼
 //! router       Host check → bearer tokens → request limits →  (router.rs, host.rs,
 //!              session guard → rmcp's StreamableHttpService    limits.rs, sessions.rs)
@@ -18,6 +19,7 @@ mod body;
 mod connections;
 mod host;
 mod limits;
+mod registry;
 mod router;
 mod sessions;
 
