@@ -75,6 +75,11 @@ fn render(config: &Config, registry: &Registry) -> String {
     let _ = writeln!(out, "  cache_max_size = \"{}\"", size(s.cache_max_size));
     let _ = writeln!(
         out,
+        "  shutdown_timeout = \"{}\"",
+        humantime::format_duration(s.shutdown_timeout)
+    );
+    let _ = writeln!(
+        out,
         "[server.pool] (per call)\n  core_instances = {}\n  memories = {}\n  tables = {}",
         s.pool.core_instances, s.pool.memories, s.pool.tables
     );
@@ -96,6 +101,33 @@ fn render(config: &Config, registry: &Registry) -> String {
         out,
         "  request_timeout = \"{}\"",
         humantime::format_duration(h.request_timeout)
+    );
+    let _ = writeln!(out, "  max_connections = {}", h.max_connections);
+    let _ = writeln!(
+        out,
+        "  header_read_timeout = \"{}\"",
+        humantime::format_duration(h.header_read_timeout)
+    );
+    let _ = writeln!(
+        out,
+        "  idle_timeout = \"{}\"",
+        humantime::format_duration(h.idle_timeout)
+    );
+    let _ = writeln!(
+        out,
+        "  max_requests_per_connection = {}",
+        h.max_requests_per_connection
+    );
+    let _ = writeln!(
+        out,
+        "  max_body_bytes_in_flight = \"{}\"",
+        size(h.max_body_bytes_in_flight)
+    );
+    let _ = writeln!(out, "  max_sessions = {}", h.max_sessions);
+    let _ = writeln!(
+        out,
+        "  session_idle_timeout = \"{}\"",
+        humantime::format_duration(h.session_idle_timeout)
     );
     let _ = writeln!(out, "  allow_unauthenticated = {}", h.allow_unauthenticated);
     let _ = writeln!(out, "[server.auth]");

@@ -55,10 +55,15 @@ pub const DEFAULT_LOG_FILTER: &str = "info,rmcp=warn";
 pub fn init_logging(args: &LogArgs) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
+    // A client that closes stderr (an MCP client that exits while a call
+    // runs) must not make logging panic: tracing-subscriber reports a failed
+    // write with `eprintln!`, which panics when stderr is gone, and a
+    // panicking call never answers.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal());
+        .with_ansi(std::io::stderr().is_terminal())
+        .log_internal_errors(false);
     match args.log_format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),

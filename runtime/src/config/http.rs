@@ -14,6 +14,24 @@ const DEFAULT_MAX_BODY: u64 = 4 * 1024 * 1024;
 const DEFAULT_MAX_REQUESTS: u32 = 256;
 /// Time to the response headers when the config names no limit.
 const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+/// Open connections when the config names no limit.
+const DEFAULT_MAX_CONNECTIONS: u32 = 1024;
+/// Time a client has to send a request's headers when the config names no limit.
+const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time a kept-alive connection may wait for its next request when the
+/// config names no limit.
+const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Requests served on one connection when the config names no limit.
+const DEFAULT_MAX_REQUESTS_PER_CONNECTION: u32 = 1000;
+/// Request bodies in flight, as a multiple of the largest body, when the
+/// config names no limit. Parsed, a body takes up to about 40 times its size
+/// (a list of zeros, measured): two bodies of the largest size bound what
+/// waiting requests hold to about 300 MiB by default.
+const DEFAULT_BODY_BYTES_IN_FLIGHT_FACTOR: u64 = 2;
+/// Open sessions when the config names no limit.
+const DEFAULT_MAX_SESSIONS: u32 = 1024;
+/// Time a session may go without a request when the config names no limit.
+const DEFAULT_SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// `[server.http]` and `[server.auth]`.
 #[derive(Debug, Clone)]
@@ -31,6 +49,24 @@ pub struct HttpSettings {
     pub max_concurrent_requests: u32,
     /// The longest time a request may take to get its response headers.
     pub request_timeout: Duration,
+    /// Open connections at most (each holds a file descriptor). Under
+    /// pressure, connections that are not inside a request are closed first.
+    pub max_connections: u32,
+    /// The time a client has to send a request's headers, counted from its
+    /// first byte (or from the connection's opening, for its first request).
+    pub header_read_timeout: Duration,
+    /// The time a kept-alive connection may wait for its next request.
+    pub idle_timeout: Duration,
+    /// Requests served on one connection; the last answer closes it.
+    pub max_requests_per_connection: u32,
+    /// Bytes of request bodies in flight at once, all requests together;
+    /// beyond it a request gets 503. At least `max_body_size`.
+    pub max_body_bytes_in_flight: u64,
+    /// Sessions (2025-11-25 clients) open at once; beyond it a new session
+    /// gets 503.
+    pub max_sessions: u32,
+    /// A session that gets no request for this long is ended.
+    pub session_idle_timeout: Duration,
     /// Serve a non-loopback address without authentication.
     pub allow_unauthenticated: bool,
     /// A file of bearer tokens (see README).
@@ -71,6 +107,13 @@ pub(super) struct RawHttp {
     max_body_size: Option<MemorySize>,
     max_concurrent_requests: Option<Positive<u32>>,
     request_timeout: Option<Timeout>,
+    max_connections: Option<Positive<u32>>,
+    header_read_timeout: Option<Timeout>,
+    idle_timeout: Option<Timeout>,
+    max_requests_per_connection: Option<Positive<u32>>,
+    max_body_bytes_in_flight: Option<MemorySize>,
+    max_sessions: Option<Positive<u32>>,
+    session_idle_timeout: Option<Timeout>,
     #[serde(default)]
     allow_unauthenticated: bool,
 }
@@ -88,18 +131,56 @@ pub(super) struct RawAuth {
 }
 
 /// The validated settings; relative paths are resolved against `base`.
-pub(super) fn resolve(http: RawHttp, auth: RawAuth, base: &Path) -> HttpSettings {
-    HttpSettings {
+/// A setting that contradicts another is an error: the dotted key and what
+/// to write instead.
+pub(super) fn resolve(
+    http: RawHttp,
+    auth: RawAuth,
+    base: &Path,
+) -> Result<HttpSettings, (String, String)> {
+    let max_body_size = http.max_body_size.map_or(DEFAULT_MAX_BODY, |m| m.0);
+    let max_body_bytes_in_flight = http.max_body_bytes_in_flight.map_or(
+        max_body_size.saturating_mul(DEFAULT_BODY_BYTES_IN_FLIGHT_FACTOR),
+        |m| m.0,
+    );
+    if max_body_bytes_in_flight < max_body_size {
+        return Err((
+            "server.http.max_body_bytes_in_flight".into(),
+            format!(
+                "{} is smaller than server.http.max_body_size ({}), so the largest request \
+                 could never be served: give at least {}",
+                bytesize::ByteSize(max_body_bytes_in_flight).display().iec(),
+                bytesize::ByteSize(max_body_size).display().iec(),
+                as_toml_size(max_body_size),
+            ),
+        ));
+    }
+    Ok(HttpSettings {
         listen: http.listen,
         allowed_hosts: http.allowed_hosts,
         allowed_origins: http.allowed_origins,
-        max_body_size: http.max_body_size.map_or(DEFAULT_MAX_BODY, |m| m.0),
+        max_body_size,
         max_concurrent_requests: http
             .max_concurrent_requests
             .map_or(DEFAULT_MAX_REQUESTS, |n| n.0),
         request_timeout: http
             .request_timeout
             .map_or(DEFAULT_REQUEST_TIMEOUT, |t| t.0),
+        max_connections: http
+            .max_connections
+            .map_or(DEFAULT_MAX_CONNECTIONS, |n| n.0),
+        header_read_timeout: http
+            .header_read_timeout
+            .map_or(DEFAULT_HEADER_READ_TIMEOUT, |t| t.0),
+        idle_timeout: http.idle_timeout.map_or(DEFAULT_IDLE_TIMEOUT, |t| t.0),
+        max_requests_per_connection: http
+            .max_requests_per_connection
+            .map_or(DEFAULT_MAX_REQUESTS_PER_CONNECTION, |n| n.0),
+        max_body_bytes_in_flight,
+        max_sessions: http.max_sessions.map_or(DEFAULT_MAX_SESSIONS, |n| n.0),
+        session_idle_timeout: http
+            .session_idle_timeout
+            .map_or(DEFAULT_SESSION_IDLE_TIMEOUT, |t| t.0),
         allow_unauthenticated: http.allow_unauthenticated,
         tokens_file: auth.tokens_file.map(|f| base.join(f)),
         tokens_env: auth.tokens_env,
@@ -109,5 +190,70 @@ pub(super) fn resolve(http: RawHttp, auth: RawAuth, base: &Path) -> HttpSettings
             ..jwt
         }),
         scopes: auth.scopes,
+    })
+}
+
+/// `bytes` as a size to write in the config, e.g. `"8MiB"`.
+fn as_toml_size(bytes: u64) -> String {
+    match bytes {
+        b if b % (1 << 20) == 0 => format!("\"{}MiB\"", b >> 20),
+        b if b % (1 << 10) == 0 => format!("\"{}KiB\"", b >> 10),
+        b => b.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use crate::config::{Config, ConfigError};
+
+    fn parse(http: &str) -> Result<Config, ConfigError> {
+        Config::parse(
+            &format!("[server.http]\n{http}\n[components.calc]\npath = \"calc.wasm\"\n"),
+            Path::new("/etc/corral/corral.toml"),
+        )
+    }
+
+    #[test]
+    fn the_front_door_has_bounds_by_default() {
+        let http = parse("").unwrap().server.http;
+        assert_eq!(http.max_connections, 1024);
+        assert_eq!(http.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(http.idle_timeout, Duration::from_secs(60));
+        assert_eq!(http.max_requests_per_connection, 1000);
+        assert_eq!(http.max_body_bytes_in_flight, 2 * http.max_body_size);
+        assert_eq!(http.max_sessions, 1024);
+        assert_eq!(http.session_idle_timeout, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn the_front_door_bounds_are_read_and_checked() {
+        let http = parse(
+            "max_connections = 64\nheader_read_timeout = \"2s\"\nidle_timeout = \"5s\"\n\
+             max_requests_per_connection = 10\nmax_body_size = \"1MiB\"\n\
+             max_body_bytes_in_flight = \"3MiB\"\nmax_sessions = 7\nsession_idle_timeout = \"1m\"",
+        )
+        .unwrap()
+        .server
+        .http;
+        assert_eq!(http.max_connections, 64);
+        assert_eq!(http.header_read_timeout, Duration::from_secs(2));
+        assert_eq!(http.idle_timeout, Duration::from_secs(5));
+        assert_eq!(http.max_requests_per_connection, 10);
+        assert_eq!(http.max_body_bytes_in_flight, 3 << 20);
+        assert_eq!(http.max_sessions, 7);
+        assert_eq!(http.session_idle_timeout, Duration::from_secs(60));
+
+        let error = parse("max_body_size = \"8MiB\"\nmax_body_bytes_in_flight = \"4MiB\"")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("server.http.max_body_bytes_in_flight"),
+            "{error}"
+        );
+        assert!(error.contains("give at least \"8MiB\""), "{error}");
+        assert!(parse("max_connections = 0").is_err());
     }
 }

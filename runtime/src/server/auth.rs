@@ -24,11 +24,15 @@ use subtle::ConstantTimeEq;
 
 use crate::config::JwtSettings;
 
-/// Who a request comes from: the tools it may see and call.
+/// Who a request comes from: the tools it may see and call, and who owns
+/// what it opens.
 #[derive(Debug, Clone, Default)]
 pub struct Principal {
     /// `None`: every tool. `Some`: only these.
     pub tools: Option<Arc<HashSet<String>>>,
+    /// Who this is, for ownership (sessions): a static token's digest, or a
+    /// JWT's issuer and subject. `None` without authentication.
+    owner: Option<Arc<str>>,
 }
 
 impl Principal {
@@ -36,6 +40,28 @@ impl Principal {
     pub fn allows(&self, tool: &str) -> bool {
         self.tools.as_ref().is_none_or(|t| t.contains(tool))
     }
+
+    /// Who owns what this principal opens; equal for the same token (or
+    /// the same JWT subject), never a secret.
+    pub(crate) fn owner(&self) -> Option<&Arc<str>> {
+        self.owner.as_ref()
+    }
+
+    /// A principal that may use only `tools`, for tests.
+    #[cfg(test)]
+    pub(crate) fn limited<'a>(tools: impl IntoIterator<Item = &'a str>) -> Principal {
+        Principal {
+            tools: Some(Arc::new(tools.into_iter().map(str::to_owned).collect())),
+            owner: Some("test".into()),
+        }
+    }
+}
+
+/// A short, stable name for a token, derived from its digest: it tells
+/// tokens apart without revealing them.
+fn digest_name(kind: &str, digest: &[u8]) -> Arc<str> {
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("{kind}:{hex}").into()
 }
 
 /// A configured token and the tools it may use (`None`: every tool).
@@ -66,6 +92,10 @@ pub struct JwtVerifier {
 struct Claims {
     #[serde(default)]
     scope: Option<String>,
+    #[serde(default)]
+    iss: Option<String>,
+    #[serde(default)]
+    sub: Option<String>,
 }
 
 impl JwtVerifier {
@@ -138,8 +168,18 @@ impl JwtVerifier {
                 jsonwebtoken::decode::<Claims>(token, key, &validation).ok()
             })?
             .claims;
+        // A refreshed token of the same subject is the same owner; a token
+        // without a subject owns only what it opened itself.
+        let owner = match (&claims.iss, &claims.sub) {
+            (Some(iss), Some(sub)) => format!("jwt:{iss} {sub}").into(),
+            _ => digest_name("jwt", &Sha256::digest(token.as_bytes())),
+        };
+        let everything = Principal {
+            tools: None,
+            owner: Some(owner.clone()),
+        };
         if self.scopes.is_empty() {
-            return Some(Principal::default());
+            return Some(everything);
         }
         let mut tools = HashSet::new();
         for scope in claims
@@ -150,13 +190,14 @@ impl JwtVerifier {
         {
             for tool in self.scopes.get(scope).into_iter().flatten() {
                 if tool == "*" {
-                    return Some(Principal::default());
+                    return Some(everything);
                 }
                 tools.insert(tool.clone());
             }
         }
         Some(Principal {
             tools: Some(Arc::new(tools)),
+            owner: Some(owner),
         })
     }
 }
@@ -199,11 +240,15 @@ impl TokenAuth {
             jwt,
             tokens: tokens
                 .into_iter()
-                .map(|(token, tools)| Token {
-                    digest: Sha256::digest(token.as_bytes()).into(),
-                    principal: Principal {
-                        tools: tools.map(Arc::new),
-                    },
+                .map(|(token, tools)| {
+                    let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+                    Token {
+                        digest,
+                        principal: Principal {
+                            tools: tools.map(Arc::new),
+                            owner: Some(digest_name("token", &digest)),
+                        },
+                    }
                 })
                 .collect(),
             metadata_url,
@@ -295,6 +340,11 @@ mod tests {
         );
         let limited = auth.check("BBBBBBBBBBBBBBBBBBBB").unwrap();
         assert!(limited.allows("add") && !limited.allows("spin"));
+        // Each token owns what it opens; the owner name never holds it.
+        let owner = |t: &str| auth.check(t).unwrap().owner().cloned().unwrap();
+        assert_eq!(owner("AAAAAAAAAAAAAAAAAAAA"), owner("AAAAAAAAAAAAAAAAAAAA"));
+        assert_ne!(owner("AAAAAAAAAAAAAAAAAAAA"), owner("BBBBBBBBBBBBBBBBBBBB"));
+        assert!(!owner("AAAAAAAAAAAAAAAAAAAA").contains("AAAA"));
         assert!(auth.check("CCCCCCCCCCCCCCCCCCCC").is_none());
     }
 }

@@ -6,7 +6,10 @@
 //! failure a tool can have is an `isError` result, never a protocol error,
 //! so the model reads it; only an unknown tool name is a protocol error.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+
+use futures::FutureExt;
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
@@ -23,6 +26,7 @@ use crate::registry::{Answer, Registry, ToolSpec};
 use crate::sandbox::CallError;
 use crate::wit_json::{Limit, TooLarge};
 
+use super::metrics::Held;
 use super::{Metrics, Principal};
 
 /// The MCP server over one registry; cheap to clone (one per session).
@@ -74,6 +78,21 @@ impl CorralServer {
         request: &CallToolRequestParams,
         context: &RequestContext<RoleServer>,
     ) -> Answer {
+        // A slot first: a waiting call holds its JSON request, never its
+        // decoded arguments.
+        let waiting = Held::new(&self.shared.metrics.open.calls_waiting);
+        let reserved = tool.program.reserve(&context.ct).await;
+        drop(waiting);
+        let slot = match reserved {
+            Ok(slot) => slot,
+            Err(error) => {
+                tracing::info!(tool = %tool.name, outcome = error.kind(), "call not run: {error}");
+                self.shared
+                    .metrics
+                    .record(&tool.name, error.kind(), 0.0, 0, 0);
+                return Answer::error(error.to_string());
+            }
+        };
         let args = match tool.arguments(request.arguments.as_ref()) {
             Ok(args) => args,
             Err(errors) => {
@@ -89,10 +108,12 @@ impl CorralServer {
                 ));
             }
         };
+        let running = Held::new(&self.shared.metrics.open.calls_running);
         let report = tool
             .program
-            .call(&tool.export, &args, tool.has_result(), &context.ct)
+            .call(slot, &tool.export, &args, tool.has_result(), &context.ct)
             .await;
+        drop(running);
         let mut report = report;
         log_output(&tool.name, "stdout", &report.stdout);
         log_output(&tool.name, "stderr", &report.stderr);
@@ -275,7 +296,22 @@ impl ServerHandler for CorralServer {
                 None,
             ));
         };
-        let answer = self.run(&tool, &request, &context).await;
+        // A panic anywhere below becomes an error answer: an unanswered
+        // request would hold its place among the requests in flight.
+        let answer = match AssertUnwindSafe(self.run(&tool, &request, &context))
+            .catch_unwind()
+            .await
+        {
+            Ok(answer) => answer,
+            Err(_) => {
+                tracing::error!(tool = %tool.name, "the server failed while running a call (a bug)");
+                self.shared.metrics.record(&tool.name, "host", 0.0, 0, 0);
+                Answer::error(
+                    "internal error: the server failed while running the tool (retry; if it \
+                     persists, the server's log says more)",
+                )
+            }
+        };
         // Denials explain an error, so they join its text; next to a
         // success they are a note of their own.
         let denials = answer.denials.join("\n");

@@ -13,6 +13,6 @@ mod stdio;
 
 pub use auth::Principal;
 pub use handler::CorralServer;
-pub use http::{HttpError, router, serve_http};
+pub use http::{HttpError, serve_http};
 pub use metrics::Metrics;
 pub use stdio::serve_stdio;
