@@ -38,6 +38,11 @@ const DEFAULT_SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 pub struct HttpSettings {
     /// Serve HTTP on this address instead of stdio.
     pub listen: Option<std::net::SocketAddr>,
+    /// The address clients use (`https://mcp.example.com`), when it is not
+    /// the bound one: behind a proxy or TLS. It names the protected resource
+    /// in the OAuth metadata and `WWW-Authenticate`, is the default JWT
+    /// audience, and its host is allowed.
+    pub public_url: Option<url::Url>,
     /// Accepted `Host` header values, besides the loopback names.
     pub allowed_hosts: Vec<String>,
     /// Accepted `Origin` values (e.g. `https://app.example.com:443`);
@@ -88,8 +93,9 @@ pub struct HttpSettings {
 pub struct JwtSettings {
     /// Required `iss` claim.
     pub issuer: String,
-    /// Required `aud` claim.
-    pub audience: String,
+    /// Required `aud` claim; by default the resource's URL
+    /// ([`HttpSettings::resource_url`]).
+    pub audience: Option<String>,
     /// Environment variable holding the HS256 shared secret.
     pub hs256_secret_env: Option<String>,
     /// A JWKS file with the RS256/ES256 public keys.
@@ -100,6 +106,7 @@ pub struct JwtSettings {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawHttp {
     listen: Option<std::net::SocketAddr>,
+    public_url: Option<String>,
     #[serde(default)]
     allowed_hosts: Vec<String>,
     #[serde(default)]
@@ -155,9 +162,18 @@ pub(super) fn resolve(
             ),
         ));
     }
+    let public_url = http.public_url.as_deref().map(public_url).transpose()?;
+    let mut allowed_hosts = http.allowed_hosts;
+    if let Some(host) = public_url.as_ref().and_then(url::Url::host_str) {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if !allowed_hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+            allowed_hosts.push(host.to_owned());
+        }
+    }
     Ok(HttpSettings {
         listen: http.listen,
-        allowed_hosts: http.allowed_hosts,
+        public_url,
+        allowed_hosts,
         allowed_origins: http.allowed_origins,
         max_body_size,
         max_concurrent_requests: http
@@ -191,6 +207,81 @@ pub(super) fn resolve(
         }),
         scopes: auth.scopes,
     })
+}
+
+/// Reads `server.http.public_url`: an absolute `http` or `https` URL of
+/// an origin (scheme, host, optional port), which the `/mcp` endpoint and
+/// the metadata are served under.
+fn public_url(text: &str) -> Result<url::Url, (String, String)> {
+    let key = || "server.http.public_url".to_owned();
+    let url = url::Url::parse(text).map_err(|e| {
+        (
+            key(),
+            format!("{text:?} is not a URL ({e}): write the address clients use, e.g. \"https://mcp.example.com\""),
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err((
+            key(),
+            format!(
+                "{text:?} is not an http or https address: write e.g. \"https://mcp.example.com\""
+            ),
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err((
+            key(),
+            "the URL holds credentials (user:password@): give only the scheme, host and port"
+                .to_owned(),
+        ));
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err((
+            key(),
+            format!(
+                "{text:?} has a path, query or fragment: give only the scheme, host and port \
+                 (Corral serves /mcp and /.well-known/ under it; a proxy that adds a path prefix \
+                 is not supported)"
+            ),
+        ));
+    }
+    Ok(url)
+}
+
+impl HttpSettings {
+    /// The URL clients reach `/mcp` at: under `public_url` when there is
+    /// one, else under the bound address `local`. It names the protected
+    /// resource (RFC 9728) and is the default JWT audience.
+    pub fn resource_url(&self, local: std::net::SocketAddr) -> String {
+        format!("{}/mcp", self.origin(local))
+    }
+
+    /// Where the protected-resource metadata is served (RFC 9728; the
+    /// same document is also served at the path-based location
+    /// `/.well-known/oauth-protected-resource/mcp`).
+    pub fn metadata_url(&self, local: std::net::SocketAddr) -> String {
+        format!(
+            "{}/.well-known/oauth-protected-resource",
+            self.origin(local)
+        )
+    }
+
+    /// The JWT audience: the configured one, else the resource's URL.
+    pub fn jwt_audience(&self, local: std::net::SocketAddr) -> Option<String> {
+        let jwt = self.jwt.as_ref()?;
+        Some(
+            jwt.audience
+                .clone()
+                .unwrap_or_else(|| self.resource_url(local)),
+        )
+    }
+
+    fn origin(&self, local: std::net::SocketAddr) -> String {
+        match &self.public_url {
+            Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+            None => format!("http://{local}"),
+        }
+    }
 }
 
 /// `bytes` as a size to write in the config, e.g. `"8MiB"`.
@@ -255,5 +346,36 @@ mod tests {
         );
         assert!(error.contains("give at least \"8MiB\""), "{error}");
         assert!(parse("max_connections = 0").is_err());
+    }
+
+    #[test]
+    fn the_public_url_names_the_resource_and_is_allowed() {
+        let local: std::net::SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let http = parse("").unwrap().server.http;
+        assert_eq!(http.resource_url(local), "http://127.0.0.1:8080/mcp");
+
+        let http = parse("public_url = \"https://MCP.example.com\"")
+            .unwrap()
+            .server
+            .http;
+        assert_eq!(http.resource_url(local), "https://mcp.example.com/mcp");
+        assert_eq!(
+            http.metadata_url(local),
+            "https://mcp.example.com/.well-known/oauth-protected-resource"
+        );
+        assert_eq!(http.allowed_hosts, ["mcp.example.com"]);
+
+        for bad in [
+            "mcp.example.com",
+            "ftp://mcp.example.com",
+            "https://mcp.example.com/corral",
+            "https://user:pw@mcp.example.com",
+        ] {
+            let error = parse(&format!("public_url = {bad:?}"))
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("server.http.public_url"), "{error}");
+            assert!(!error.contains("pw@"), "{error}");
+        }
     }
 }

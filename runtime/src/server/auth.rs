@@ -10,6 +10,7 @@
 //! metadata, as MCP asks of an OAuth resource server.
 
 use std::collections::{BTreeMap, HashSet};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -22,7 +23,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::config::JwtSettings;
+use crate::config::{HttpSettings, JwtSettings};
 
 /// Who a request comes from: the tools it may see and call, and who owns
 /// what it opens.
@@ -81,9 +82,9 @@ pub struct TokenAuth {
 
 /// Verifies JWT bearer tokens and maps their scopes to tools.
 pub struct JwtVerifier {
-    keys: Vec<(Option<String>, Algorithm, DecodingKey)>,
-    issuer: String,
-    audience: String,
+    /// Each key with its id and the checks a token signed by it must pass
+    /// (built once, at start).
+    keys: Vec<(Option<String>, DecodingKey, Validation)>,
     /// Scope → tools; `"*"` means every tool. Empty: every tool.
     scopes: BTreeMap<String, Vec<String>>,
 }
@@ -99,9 +100,10 @@ struct Claims {
 }
 
 impl JwtVerifier {
-    /// Loads the keys named by `settings`.
+    /// Loads the keys named by `settings`; tokens must name `audience`.
     pub fn new(
         settings: &JwtSettings,
+        audience: &str,
         scopes: BTreeMap<String, Vec<String>>,
     ) -> Result<JwtVerifier, String> {
         let mut keys = Vec::new();
@@ -144,12 +146,17 @@ impl JwtVerifier {
                     .into(),
             );
         }
-        Ok(JwtVerifier {
-            keys,
-            issuer: settings.issuer.clone(),
-            audience: settings.audience.clone(),
-            scopes,
-        })
+        let keys = keys
+            .into_iter()
+            .map(|(kid, algorithm, key)| {
+                let mut validation = Validation::new(algorithm);
+                validation.set_issuer(&[&settings.issuer]);
+                validation.set_audience(&[audience]);
+                validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+                (kid, key, validation)
+            })
+            .collect();
+        Ok(JwtVerifier { keys, scopes })
     }
 
     fn verify(&self, token: &str) -> Option<Principal> {
@@ -157,15 +164,12 @@ impl JwtVerifier {
         let claims = self
             .keys
             .iter()
-            .filter(|(kid, alg, _)| {
-                *alg == header.alg && (header.kid.is_none() || kid.is_none() || *kid == header.kid)
+            .filter(|(kid, _, validation)| {
+                validation.algorithms.contains(&header.alg)
+                    && (header.kid.is_none() || kid.is_none() || *kid == header.kid)
             })
-            .find_map(|(_, alg, key)| {
-                let mut validation = Validation::new(*alg);
-                validation.set_issuer(&[&self.issuer]);
-                validation.set_audience(&[&self.audience]);
-                validation.set_required_spec_claims(&["exp", "iss", "aud"]);
-                jsonwebtoken::decode::<Claims>(token, key, &validation).ok()
+            .find_map(|(_, key, validation)| {
+                jsonwebtoken::decode::<Claims>(token, key, validation).ok()
             })?
             .claims;
         // A refreshed token of the same subject is the same owner; a token
@@ -202,7 +206,105 @@ impl JwtVerifier {
     }
 }
 
+/// What `corral check` verifies of authentication: every credential
+/// loads as `serve` would load it, on `settings.listen` (or a loopback
+/// address when the server would serve stdio). The warnings name tokens
+/// and scopes that list tools no component offers (`tools`).
+pub fn check(settings: &HttpSettings, tools: &[&str]) -> Result<Vec<String>, String> {
+    let local = settings
+        .listen
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+    let offered: HashSet<&str> = tools.iter().copied().collect();
+    Ok(load(settings, local)?
+        .map(|auth| auth.unknown_tools(&offered))
+        .unwrap_or_default())
+}
+
+/// Loads every credential `settings` name (the tokens file, the tokens
+/// variable, the JWT keys), as the server bound to `local` checks them;
+/// `None` when none is configured. The error says which one failed.
+pub fn load(settings: &HttpSettings, local: SocketAddr) -> Result<Option<TokenAuth>, String> {
+    let mut tokens = Vec::new();
+    if let Some(path) = &settings.tokens_file {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            format!(
+                "server.auth.tokens_file: cannot read {}: {e}",
+                path.display()
+            )
+        })?;
+        tokens.extend(TokenAuth::parse_file(&text, path)?);
+    }
+    if let Some(name) = &settings.tokens_env {
+        let value = std::env::var(name).map_err(|_| {
+            format!("the environment variable {name} (server.auth.tokens_env) is not set")
+        })?;
+        tokens.extend(
+            value
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(|t| (t.to_owned(), None)),
+        );
+    }
+    let jwt = match (&settings.jwt, settings.jwt_audience(local)) {
+        (Some(jwt), Some(audience)) => {
+            Some(JwtVerifier::new(jwt, &audience, settings.scopes.clone())?)
+        }
+        _ => None,
+    };
+    if tokens.is_empty() && jwt.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(TokenAuth::new(
+        tokens,
+        jwt,
+        settings.metadata_url(local),
+    )))
+}
+
 impl TokenAuth {
+    /// What names a tool that no component offers (`tools` are the names
+    /// offered): a token's list (the token shown by its digest name, never
+    /// itself) or a scope. Such an entry grants nothing; it is most likely
+    /// a typo or a tool that was renamed.
+    pub fn unknown_tools(&self, tools: &HashSet<&str>) -> Vec<String> {
+        let mut warnings = Vec::new();
+        for token in &self.tokens {
+            let Some(allowed) = &token.principal.tools else {
+                continue;
+            };
+            let mut unknown: Vec<&str> = allowed
+                .iter()
+                .map(String::as_str)
+                .filter(|t| !tools.contains(t))
+                .collect();
+            unknown.sort_unstable();
+            if !unknown.is_empty() {
+                let owner = token.principal.owner.as_deref().unwrap_or("a token");
+                warnings.push(format!(
+                    "tokens_file: {owner} lists tools no component offers: {}",
+                    unknown.join(", ")
+                ));
+            }
+        }
+        if let Some(jwt) = &self.jwt {
+            for (scope, names) in &jwt.scopes {
+                let unknown: Vec<&str> = names
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|t| *t != "*" && !tools.contains(t))
+                    .collect();
+                if !unknown.is_empty() {
+                    warnings.push(format!(
+                        "server.auth.scopes.{scope} names tools no component offers: {}",
+                        unknown.join(", ")
+                    ));
+                }
+            }
+        }
+        warnings
+    }
+
     /// Parses a tokens file: one token per line, optionally followed by
     /// whitespace and a comma-separated list of tool names; `#` starts a
     /// comment line.
@@ -346,5 +448,11 @@ mod tests {
         assert_ne!(owner("AAAAAAAAAAAAAAAAAAAA"), owner("BBBBBBBBBBBBBBBBBBBB"));
         assert!(!owner("AAAAAAAAAAAAAAAAAAAA").contains("AAAA"));
         assert!(auth.check("CCCCCCCCCCCCCCCCCCCC").is_none());
+
+        let offered: HashSet<&str> = ["add"].into();
+        let warnings = auth.unknown_tools(&offered);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("divide"), "{warnings:?}");
+        assert!(!warnings[0].contains("BBBB"), "{warnings:?}");
     }
 }

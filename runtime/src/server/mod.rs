@@ -11,7 +11,7 @@ mod http;
 mod metrics;
 mod stdio;
 
-pub use auth::Principal;
+pub use auth::{Principal, check as check_auth};
 pub use handler::CorralServer;
 pub use http::{HttpError, serve_http};
 pub use metrics::Metrics;

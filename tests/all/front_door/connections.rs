@@ -117,6 +117,7 @@ async fn a_whole_request_is_served_while_slow_peers_exhaust_the_descriptors() {
         config: &config("", "header_read_timeout = \"1h\"", ""),
         http: true,
         nofile: Some(256),
+        ..Start::default()
     });
     let addr = server.addr.unwrap();
     let mut slow = Vec::new();

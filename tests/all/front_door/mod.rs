@@ -87,6 +87,8 @@ pub struct Start<'a> {
     pub http: bool,
     /// Start under `ulimit -n` of this many descriptors.
     pub nofile: Option<u32>,
+    /// Extra variables in the server's environment.
+    pub env: &'a [(&'a str, &'a str)],
 }
 
 impl Corral {
@@ -140,6 +142,7 @@ impl Corral {
             }
         };
         command
+            .envs(how.env.iter().copied())
             .env("RUST_LOG", "info")
             .env_remove("RUST_BACKTRACE")
             .stdin(Stdio::piped())

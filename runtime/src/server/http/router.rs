@@ -25,7 +25,7 @@ use super::limits::{RequestLimits, limit_requests};
 use super::sessions::{SessionTable, Sessions, guard_sessions};
 use crate::config::HttpSettings;
 use crate::server::CorralServer;
-use crate::server::auth::{JwtVerifier, Principal, TokenAuth, TokenEntry, require_token};
+use crate::server::auth::{self, Principal, require_token};
 
 /// The application and the handles the server needs to drain it.
 pub(crate) struct App {
@@ -53,18 +53,10 @@ impl App {
         serving: &Serving,
     ) -> Result<App, HttpError> {
         let local = serving.local;
-        let tokens = load_tokens(settings)?;
-        let jwt = settings
-            .jwt
-            .as_ref()
-            .map(|jwt| JwtVerifier::new(jwt, settings.scopes.clone()))
-            .transpose()
-            .map_err(HttpError::Tokens)?;
-        let authenticated = !tokens.is_empty() || jwt.is_some();
-        if !authenticated && !local.ip().is_loopback() && !settings.allow_unauthenticated {
+        let auth = auth::load(settings, local).map_err(HttpError::Tokens)?;
+        if auth.is_none() && !local.ip().is_loopback() && !settings.allow_unauthenticated {
             return Err(HttpError::Unauthenticated(local));
         }
-        let metadata_url = format!("http://{local}/.well-known/oauth-protected-resource");
 
         let origins: Vec<String> = if settings.allowed_origins.is_empty() {
             ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"]
@@ -104,14 +96,14 @@ impl App {
                 limit_requests,
             ));
         let mut metrics = Router::new().route("/metrics", get(metrics).with_state(server));
-        if authenticated {
-            let auth = Arc::new(TokenAuth::new(tokens, jwt, metadata_url));
+        if let Some(auth) = auth {
+            let auth = Arc::new(auth);
             mcp = mcp.layer(middleware::from_fn_with_state(auth.clone(), require_token));
             metrics = metrics.layer(middleware::from_fn_with_state(auth, require_token));
         }
 
         let resource = serde_json::json!({
-            "resource": format!("http://{local}/mcp"),
+            "resource": settings.resource_url(local),
             "authorization_servers": settings.authorization_servers,
             "bearer_methods_supported": ["header"],
         });
@@ -165,28 +157,4 @@ async fn metrics(State(server): State<CorralServer>, request: Request) -> Respon
         server.metrics().render_for(&principal),
     )
         .into_response()
-}
-
-fn load_tokens(settings: &HttpSettings) -> Result<Vec<TokenEntry>, HttpError> {
-    let mut tokens = Vec::new();
-    if let Some(path) = &settings.tokens_file {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| HttpError::Tokens(format!("cannot read {}: {e}", path.display())))?;
-        tokens.extend(TokenAuth::parse_file(&text, path).map_err(HttpError::Tokens)?);
-    }
-    if let Some(name) = &settings.tokens_env {
-        let value = std::env::var(name).map_err(|_| {
-            HttpError::Tokens(format!(
-                "the environment variable {name} (server.auth.tokens_env) is not set"
-            ))
-        })?;
-        tokens.extend(
-            value
-                .split(',')
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(|t| (t.to_owned(), None)),
-        );
-    }
-    Ok(tokens)
 }
