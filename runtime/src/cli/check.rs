@@ -14,7 +14,7 @@ use super::overrides::ServerOverrides;
 
 /// Arguments of `corral check`.
 #[derive(Debug, clap::Args)]
-pub struct CheckArgs {
+pub(super) struct CheckArgs {
     /// The configuration file.
     #[arg(long, short, default_value = "corral.toml", env = "CORRAL_CONFIG")]
     config: PathBuf,
@@ -25,7 +25,7 @@ pub struct CheckArgs {
 impl CheckArgs {
     /// Loads the config, compiles and links every component, and prints
     /// what a `serve` would run with.
-    pub fn execute(self) -> anyhow::Result<()> {
+    pub(super) fn execute(self) -> anyhow::Result<()> {
         let mut config = Config::load(&self.config)?;
         self.overrides.apply(&mut config.server)?;
         let sandbox = Sandbox::new(SandboxSettings {

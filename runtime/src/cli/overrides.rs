@@ -10,7 +10,7 @@ use corral::config::ServerSettings;
 /// Overrides of the server section; each flag also reads its `CORRAL_*`
 /// environment variable.
 #[derive(Debug, clap::Args)]
-pub struct ServerOverrides {
+pub(super) struct ServerOverrides {
     /// Serve streamable HTTP at http://ADDR/mcp instead of stdio (server.http.listen).
     #[arg(long, value_name = "ADDR", env = "CORRAL_HTTP")]
     http: Option<SocketAddr>,
@@ -49,7 +49,7 @@ pub struct ServerOverrides {
 
 impl ServerOverrides {
     /// Applies the given flags to `server`.
-    pub fn apply(&self, server: &mut ServerSettings) -> anyhow::Result<()> {
+    pub(super) fn apply(&self, server: &mut ServerSettings) -> anyhow::Result<()> {
         if self.max_concurrent_calls == Some(0)
             || self.max_concurrent_requests == Some(0)
             || self.max_connections == Some(0)

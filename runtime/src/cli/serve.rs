@@ -19,7 +19,7 @@ const RUNTIME_STOP: Duration = Duration::from_secs(1);
 
 /// Arguments of `corral serve`.
 #[derive(Debug, clap::Args)]
-pub struct ServeArgs {
+pub(super) struct ServeArgs {
     /// The configuration file.
     #[arg(long, short, default_value = "corral.toml", env = "CORRAL_CONFIG")]
     config: PathBuf,
@@ -31,7 +31,7 @@ impl ServeArgs {
     /// Loads everything, then serves until the client hangs up (stdio) or a
     /// shutdown signal arrives; a signal drains: no new work, every request
     /// in flight answered (within `server.shutdown_timeout`), exit 0.
-    pub fn execute(self) -> anyhow::Result<()> {
+    pub(super) fn execute(self) -> anyhow::Result<()> {
         let mut config = Config::load(&self.config)?;
         self.overrides.apply(&mut config.server)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()

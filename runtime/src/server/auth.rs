@@ -66,7 +66,7 @@ fn digest_name(kind: &str, digest: &[u8]) -> Arc<str> {
 }
 
 /// A configured token and the tools it may use (`None`: every tool).
-pub type TokenEntry = (String, Option<HashSet<String>>);
+pub(super) type TokenEntry = (String, Option<HashSet<String>>);
 
 struct Token {
     digest: [u8; 32],
@@ -74,14 +74,14 @@ struct Token {
 }
 
 /// The accepted tokens.
-pub struct TokenAuth {
+pub(super) struct TokenAuth {
     tokens: Vec<Token>,
     jwt: Option<JwtVerifier>,
     metadata_url: String,
 }
 
 /// Verifies JWT bearer tokens and maps their scopes to tools.
-pub struct JwtVerifier {
+pub(super) struct JwtVerifier {
     /// Each key with its id and the checks a token signed by it must pass
     /// (built once, at start).
     keys: Vec<(Option<String>, DecodingKey, Validation)>,
@@ -101,7 +101,7 @@ struct Claims {
 
 impl JwtVerifier {
     /// Loads the keys named by `settings`; tokens must name `audience`.
-    pub fn new(
+    pub(super) fn new(
         settings: &JwtSettings,
         audience: &str,
         scopes: BTreeMap<String, Vec<String>>,
@@ -223,7 +223,10 @@ pub fn check(settings: &HttpSettings, tools: &[&str]) -> Result<Vec<String>, Str
 /// Loads every credential `settings` name (the tokens file, the tokens
 /// variable, the JWT keys), as the server bound to `local` checks them;
 /// `None` when none is configured. The error says which one failed.
-pub fn load(settings: &HttpSettings, local: SocketAddr) -> Result<Option<TokenAuth>, String> {
+pub(super) fn load(
+    settings: &HttpSettings,
+    local: SocketAddr,
+) -> Result<Option<TokenAuth>, String> {
     let mut tokens = Vec::new();
     if let Some(path) = &settings.tokens_file {
         let text = std::fs::read_to_string(path).map_err(|e| {
@@ -267,7 +270,7 @@ impl TokenAuth {
     /// offered): a token's list (the token shown by its digest name, never
     /// itself) or a scope. Such an entry grants nothing; it is most likely
     /// a typo or a tool that was renamed.
-    pub fn unknown_tools(&self, tools: &HashSet<&str>) -> Vec<String> {
+    pub(super) fn unknown_tools(&self, tools: &HashSet<&str>) -> Vec<String> {
         let mut warnings = Vec::new();
         for token in &self.tokens {
             let Some(allowed) = &token.principal.tools else {
@@ -308,7 +311,7 @@ impl TokenAuth {
     /// Parses a tokens file: one token per line, optionally followed by
     /// whitespace and a comma-separated list of tool names; `#` starts a
     /// comment line.
-    pub fn parse_file(text: &str, source: &Path) -> Result<Vec<TokenEntry>, String> {
+    pub(super) fn parse_file(text: &str, source: &Path) -> Result<Vec<TokenEntry>, String> {
         let mut tokens = Vec::new();
         for (i, line) in text.lines().enumerate() {
             let line = line.trim();
@@ -333,7 +336,7 @@ impl TokenAuth {
     }
 
     /// Builds the checker; `metadata_url` is advertised in 401 answers.
-    pub fn new(
+    pub(super) fn new(
         tokens: Vec<TokenEntry>,
         jwt: Option<JwtVerifier>,
         metadata_url: String,
@@ -387,7 +390,7 @@ impl TokenAuth {
 
 /// The axum middleware: lets a request through with its [`Principal`]
 /// attached, or answers 401.
-pub async fn require_token(
+pub(super) async fn require_token(
     State(auth): State<Arc<TokenAuth>>,
     mut request: Request,
     next: Next,

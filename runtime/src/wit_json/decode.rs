@@ -13,7 +13,7 @@ use wasmtime::component::{Type, Val};
 use super::json_name;
 
 /// Errors reported for one call at most; the rest are summarised.
-pub const MAX_ERRORS: usize = 20;
+pub(super) const MAX_ERRORS: usize = 20;
 
 /// One argument that does not fit its WIT type.
 #[derive(Debug, Clone, PartialEq, Eq)]

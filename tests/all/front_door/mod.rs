@@ -28,21 +28,21 @@ use serde_json::{Value, json};
 use crate::support::{CORRAL, standard_config};
 
 /// A token that may use every tool.
-pub const FULL_TOKEN: &str = "full-access-token-0123456789";
+pub(crate) const FULL_TOKEN: &str = "full-access-token-0123456789";
 /// A second token that may use every tool.
-pub const OTHER_TOKEN: &str = "other-access-token-0123456789";
+pub(crate) const OTHER_TOKEN: &str = "other-access-token-0123456789";
 /// A token that may use only `add` and `divide`.
-pub const CALC_TOKEN: &str = "calc-only-token-0123456789";
+pub(crate) const CALC_TOKEN: &str = "calc-only-token-0123456789";
 
 /// How long anything a test waits for may take before the test fails: a
 /// guard against hanging forever, never a measurement.
-pub const GUARD: Duration = Duration::from_secs(60);
+pub(crate) const GUARD: Duration = Duration::from_secs(60);
 
 /// The standard config with `server` keys added to `[server]`, `http` keys
 /// in `[server.http]` and `auth` keys in `[server.auth]`. `TOKENS_FILE` in
 /// `auth` names a file holding [`FULL_TOKEN`], [`OTHER_TOKEN`] and
 /// [`CALC_TOKEN`] (limited to `add` and `divide`).
-pub fn config(server: &str, http: &str, auth: &str) -> String {
+pub(crate) fn config(server: &str, http: &str, auth: &str) -> String {
     standard_config().replace(
         "name = \"corral-test\"\n",
         &format!(
@@ -53,7 +53,7 @@ pub fn config(server: &str, http: &str, auth: &str) -> String {
 
 /// `config` with the `faults` component's budgets raised so that `spin`
 /// runs until `timeout` (e.g. `"30s"`) passes or its call is cancelled.
-pub fn long_spin(config: &str, timeout: &str) -> String {
+pub(crate) fn long_spin(config: &str, timeout: &str) -> String {
     let limits = "limits = { memory = \"32MiB\", fuel = 500_000_000, timeout = \"2s\" }";
     assert!(config.contains(limits), "the standard config changed");
     config.replace(
@@ -63,7 +63,7 @@ pub fn long_spin(config: &str, timeout: &str) -> String {
 }
 
 /// A running `corral serve`, killed on drop.
-pub struct Corral {
+pub(crate) struct Corral {
     child: Child,
     /// The HTTP address, when serving HTTP.
     pub addr: Option<SocketAddr>,
@@ -80,7 +80,7 @@ impl Drop for Corral {
 
 /// How to start the server.
 #[derive(Default)]
-pub struct Start<'a> {
+pub(crate) struct Start<'a> {
     /// The config file's text (`TOKENS_FILE` is replaced by the tokens file).
     pub config: &'a str,
     /// Serve HTTP on a port of the system's choosing.
@@ -94,7 +94,7 @@ pub struct Start<'a> {
 impl Corral {
     /// Starts `corral serve --http 127.0.0.1:0` on `config` and waits until
     /// it logs its address.
-    pub fn http(config: &str) -> Corral {
+    pub(crate) fn http(config: &str) -> Corral {
         Corral::start(Start {
             config,
             http: true,
@@ -105,7 +105,7 @@ impl Corral {
     /// Starts `corral serve` as `how` says. Over HTTP, returns once the
     /// server logs the address it serves; over stdio, at once, with stdin
     /// and stdout piped.
-    pub fn start(how: Start<'_>) -> Corral {
+    pub(crate) fn start(how: Start<'_>) -> Corral {
         let dir = tempfile::tempdir().unwrap();
         let tokens = dir.path().join("tokens");
         std::fs::write(
@@ -190,27 +190,27 @@ impl Corral {
     }
 
     /// `http://ADDR`.
-    pub fn base(&self) -> String {
+    pub(crate) fn base(&self) -> String {
         format!("http://{}", self.addr.expect("serving HTTP"))
     }
 
     /// `http://ADDR/mcp`.
-    pub fn mcp(&self) -> String {
+    pub(crate) fn mcp(&self) -> String {
         format!("{}/mcp", self.base())
     }
 
     /// The server's process id.
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 
     /// The child process (for its stdin and stdout over stdio).
-    pub fn child(&mut self) -> &mut Child {
+    pub(crate) fn child(&mut self) -> &mut Child {
         &mut self.child
     }
 
     /// Sends `signal` (`TERM`, `INT`, …) to the server.
-    pub fn signal(&self, signal: &str) {
+    pub(crate) fn signal(&self, signal: &str) {
         let status = Command::new("kill")
             .args([&format!("-{signal}"), &self.pid().to_string()])
             .status()
@@ -219,7 +219,7 @@ impl Corral {
     }
 
     /// Waits for the server to exit ([`GUARD`] at most).
-    pub fn wait(&mut self) -> ExitStatus {
+    pub(crate) fn wait(&mut self) -> ExitStatus {
         let deadline = Instant::now() + GUARD;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -235,13 +235,13 @@ impl Corral {
     }
 
     /// What the server logged so far.
-    pub fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         self.log.lock().unwrap().clone()
     }
 
     /// A resident-set figure from `/proc/PID/status`, in KiB: `VmRSS` now,
     /// or `VmHWM` the peak.
-    pub fn memory_kib(&self, field: &str) -> u64 {
+    pub(crate) fn memory_kib(&self, field: &str) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
         status
             .lines()
@@ -253,7 +253,7 @@ impl Corral {
 
 /// Waits, polling, until `check` holds ([`GUARD`] at most); `what` says what
 /// was awaited when it never does.
-pub async fn until<F, Fut>(what: &str, mut check: F)
+pub(crate) async fn until<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
@@ -267,7 +267,7 @@ where
 
 /// One sample of the server's `/metrics` (`name` with its labels, as
 /// written), when present.
-pub async fn metric(base: &str, token: Option<&str>, series: &str) -> Option<f64> {
+pub(crate) async fn metric(base: &str, token: Option<&str>, series: &str) -> Option<f64> {
     let mut request = reqwest::Client::new().get(format!("{base}/metrics"));
     if let Some(token) = token {
         request = request.bearer_auth(token);
@@ -278,14 +278,14 @@ pub async fn metric(base: &str, token: Option<&str>, series: &str) -> Option<f64
 }
 
 /// A JSON-RPC `tools/call` request.
-pub fn call(id: u64, tool: &str, arguments: Value) -> Value {
+pub(crate) fn call(id: u64, tool: &str, arguments: Value) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
            "params": {"name": tool, "arguments": arguments}})
 }
 
 /// A 2026-07-28 (stateless) `tools/call`: it needs no session, and hanging
 /// up on its answer cancels the call.
-pub fn stateless_call(id: u64, tool: &str, arguments: Value) -> Value {
+pub(crate) fn stateless_call(id: u64, tool: &str, arguments: Value) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {
         "name": tool, "arguments": arguments,
         "_meta": {
@@ -296,7 +296,7 @@ pub fn stateless_call(id: u64, tool: &str, arguments: Value) -> Value {
 
 /// POSTs a stateless `message` to `url` on a connection of its own; returns
 /// when the answer's headers arrive.
-pub async fn post_stateless(url: &str, message: &Value) -> reqwest::Response {
+pub(crate) async fn post_stateless(url: &str, message: &Value) -> reqwest::Response {
     reqwest::Client::new()
         .post(url)
         .header("Content-Type", "application/json")
@@ -314,7 +314,7 @@ pub async fn post_stateless(url: &str, message: &Value) -> reqwest::Response {
 }
 
 /// A 2025-11-25 MCP session over raw HTTP requests.
-pub struct Session {
+pub(crate) struct Session {
     /// The session id the server issued.
     pub id: String,
     url: String,
@@ -324,12 +324,16 @@ pub struct Session {
 
 impl Session {
     /// Opens a session at `url` (`…/mcp`), with `token` as bearer token.
-    pub async fn open(url: &str, token: Option<&str>) -> Session {
+    pub(crate) async fn open(url: &str, token: Option<&str>) -> Session {
         Session::open_on(reqwest::Client::new(), url, token).await
     }
 
     /// Opens a session at `url` through `client` (and its connections).
-    pub async fn open_on(client: reqwest::Client, url: &str, token: Option<&str>) -> Session {
+    pub(crate) async fn open_on(
+        client: reqwest::Client,
+        url: &str,
+        token: Option<&str>,
+    ) -> Session {
         let mut request = client
             .post(url)
             .header("Content-Type", "application/json")
@@ -364,7 +368,7 @@ impl Session {
     }
 
     /// A request carrying this session's id and token.
-    pub fn request(&self, method: reqwest::Method) -> reqwest::RequestBuilder {
+    pub(crate) fn request(&self, method: reqwest::Method) -> reqwest::RequestBuilder {
         let mut request = self
             .client
             .request(method, &self.url)
@@ -378,12 +382,12 @@ impl Session {
     }
 
     /// POSTs `message` in this session.
-    pub async fn post(&self, message: &Value) -> reqwest::Response {
+    pub(crate) async fn post(&self, message: &Value) -> reqwest::Response {
         self.post_bytes(message.to_string().into_bytes()).await
     }
 
     /// POSTs `body` (JSON text) in this session.
-    pub async fn post_bytes(&self, body: Vec<u8>) -> reqwest::Response {
+    pub(crate) async fn post_bytes(&self, body: Vec<u8>) -> reqwest::Response {
         self.request(reqwest::Method::POST)
             .header("Content-Type", "application/json")
             .body(body)
@@ -393,7 +397,7 @@ impl Session {
     }
 
     /// The same session as seen with another token (or none).
-    pub fn with_token(&self, token: Option<&str>) -> Session {
+    pub(crate) fn with_token(&self, token: Option<&str>) -> Session {
         Session {
             id: self.id.clone(),
             url: self.url.clone(),
@@ -404,7 +408,7 @@ impl Session {
 }
 
 /// The JSON-RPC messages of an SSE response body.
-pub fn sse_messages(body: &str) -> Vec<Value> {
+pub(crate) fn sse_messages(body: &str) -> Vec<Value> {
     body.lines()
         .filter_map(|l| l.strip_prefix("data:"))
         .filter_map(|d| serde_json::from_str(d.trim()).ok())
@@ -412,7 +416,7 @@ pub fn sse_messages(body: &str) -> Vec<Value> {
 }
 
 /// The answer to request `id` in an SSE response body.
-pub fn answer(body: &str, id: u64) -> Value {
+pub(crate) fn answer(body: &str, id: u64) -> Value {
     sse_messages(body)
         .into_iter()
         .find(|m| m["id"] == json!(id))

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::{Corral, GUARD, Start, call, config, long_spin};
 
 /// `corral serve` over stdio, with an initialized MCP session.
-pub struct StdioClient {
+pub(super) struct StdioClient {
     /// The server.
     pub server: Corral,
     stdin: Option<ChildStdin>,
@@ -23,7 +23,7 @@ pub struct StdioClient {
 impl StdioClient {
     /// Starts the server on `config` and completes the `initialize`
     /// handshake.
-    pub fn start(config: &str) -> StdioClient {
+    pub(super) fn start(config: &str) -> StdioClient {
         let mut server = Corral::start(Start {
             config,
             ..Start::default()
@@ -60,7 +60,7 @@ impl StdioClient {
     }
 
     /// Writes `line` and a line break.
-    pub fn send_line(&mut self, line: &[u8]) {
+    pub(super) fn send_line(&mut self, line: &[u8]) {
         let stdin = self.stdin.as_mut().expect("stdin is open");
         stdin.write_all(line).unwrap();
         stdin.write_all(b"\n").unwrap();
@@ -68,19 +68,19 @@ impl StdioClient {
     }
 
     /// Writes `message` as one line.
-    pub fn send(&mut self, message: &Value) {
+    pub(super) fn send(&mut self, message: &Value) {
         self.send_line(message.to_string().as_bytes());
     }
 
     /// The next message the server writes ([`GUARD`] at most).
-    pub fn next(&self) -> Value {
+    pub(super) fn next(&self) -> Value {
         self.messages
             .recv_timeout(GUARD)
             .unwrap_or_else(|_| panic!("no message from the server:\n{}", self.server.log()))
     }
 
     /// The next message answering request `id` (other messages are skipped).
-    pub fn answer(&self, id: Value) -> Value {
+    pub(super) fn answer(&self, id: Value) -> Value {
         loop {
             let message = self.next();
             if message.get("id") == Some(&id) && message.get("method").is_none() {
@@ -91,7 +91,7 @@ impl StdioClient {
 
     /// The next error answer that names no request (the server could not
     /// read one).
-    pub fn error_without_id(&self) -> Value {
+    pub(super) fn error_without_id(&self) -> Value {
         loop {
             let message = self.next();
             if message.get("error").is_some() && message.get("id").is_none_or(Value::is_null) {
@@ -101,12 +101,12 @@ impl StdioClient {
     }
 
     /// Closes stdin: end of input for the server.
-    pub fn close_stdin(&mut self) {
+    pub(super) fn close_stdin(&mut self) {
         self.stdin.take();
     }
 
     /// Takes stdin, to write from another thread.
-    pub fn take_stdin(&mut self) -> ChildStdin {
+    pub(super) fn take_stdin(&mut self) -> ChildStdin {
         self.stdin.take().expect("stdin is open")
     }
 }
