@@ -26,7 +26,7 @@ use crate::registry::{Answer, Registry, ToolSpec};
 use crate::sandbox::CallError;
 use crate::wit_json::{Limit, TooLarge};
 
-use super::metrics::Held;
+use super::metrics::{Held, ToolSeries};
 use super::{Metrics, Principal};
 
 /// The MCP server over one registry; cheap to clone (one per session).
@@ -38,6 +38,8 @@ pub struct CorralServer {
 struct Shared {
     registry: Registry,
     metrics: Metrics,
+    /// Each tool's metric series, in the registry's order.
+    series: Vec<ToolSeries>,
     max_result_size: u64,
     info: ServerConfig,
     tools: Vec<Tool>,
@@ -55,10 +57,17 @@ impl CorralServer {
         if let Some(instructions) = &settings.instructions {
             info = info.with_instructions(instructions);
         }
+        let metrics = Metrics::default();
+        let series = registry
+            .tools()
+            .iter()
+            .map(|t| metrics.tool(&t.name))
+            .collect();
         CorralServer {
             shared: Arc::new(Shared {
                 registry,
-                metrics: Metrics::default(),
+                metrics,
+                series,
                 max_result_size: settings.max_result_size,
                 info,
                 tools,
@@ -75,6 +84,7 @@ impl CorralServer {
     async fn run(
         &self,
         tool: &ToolSpec,
+        series: &ToolSeries,
         request: &CallToolRequestParams,
         context: &RequestContext<RoleServer>,
     ) -> Answer {
@@ -87,9 +97,7 @@ impl CorralServer {
             Ok(slot) => slot,
             Err(error) => {
                 tracing::info!(tool = %tool.name, outcome = error.kind(), "call not run: {error}");
-                self.shared
-                    .metrics
-                    .record(&tool.name, error.kind(), 0.0, 0, 0);
+                self.shared.metrics.record(series, error.kind(), 0.0, 0, 0);
                 return Answer::error(error.to_string());
             }
         };
@@ -99,7 +107,7 @@ impl CorralServer {
                 tracing::info!(tool = %tool.name, outcome = "invalid_arguments", "refused a call before running it");
                 self.shared
                     .metrics
-                    .record(&tool.name, "invalid_arguments", 0.0, 0, 0);
+                    .record(series, "invalid_arguments", 0.0, 0, 0);
                 let list: Vec<String> = errors.iter().map(|e| format!("- {e}")).collect();
                 return Answer::error(format!(
                     "invalid arguments for tool {:?} (nothing was run):\n{}\nSee the tool's inputSchema for the expected shape.",
@@ -180,7 +188,7 @@ impl CorralServer {
         };
         answer.denials = std::mem::take(&mut report.denials);
         self.shared.metrics.record(
-            &tool.name,
+            series,
             outcome,
             report.duration.as_secs_f64(),
             report.fuel_used,
@@ -281,13 +289,18 @@ impl ServerHandler for CorralServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let visible = principal(&context).allows(&request.name);
-        let Some(tool) = self
+        let found = self
             .shared
             .registry
-            .get(&request.name)
+            .index_of(&request.name)
             .filter(|_| visible)
-            .cloned()
-        else {
+            .and_then(|i| {
+                Some((
+                    self.shared.registry.tools().get(i)?,
+                    self.shared.series.get(i)?,
+                ))
+            });
+        let Some((tool, series)) = found else {
             return Err(ErrorData::invalid_params(
                 format!(
                     "unknown tool {:?}: tools/list names the tools this server offers",
@@ -298,14 +311,14 @@ impl ServerHandler for CorralServer {
         };
         // A panic anywhere below becomes an error answer: an unanswered
         // request would hold its place among the requests in flight.
-        let answer = match AssertUnwindSafe(self.run(&tool, &request, &context))
+        let answer = match AssertUnwindSafe(self.run(tool, series, &request, &context))
             .catch_unwind()
             .await
         {
             Ok(answer) => answer,
             Err(_) => {
                 tracing::error!(tool = %tool.name, "the server failed while running a call (a bug)");
-                self.shared.metrics.record(&tool.name, "host", 0.0, 0, 0);
+                self.shared.metrics.record(series, "host", 0.0, 0, 0);
                 Answer::error(
                     "internal error: the server failed while running the tool (retry; if it \
                      persists, the server's log says more)",

@@ -24,7 +24,18 @@ struct ToolLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabels {
     tool: String,
-    outcome: String,
+    outcome: &'static str,
+}
+
+/// One tool's series, created once at start: a successful call records
+/// through these handles without building a label or taking a lock.
+#[derive(Clone)]
+pub struct ToolSeries {
+    tool: String,
+    ok: Counter,
+    duration: Histogram,
+    fuel: Counter,
+    memory: Histogram,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -159,20 +170,48 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    /// Records one call.
-    pub fn record(&self, tool: &str, outcome: &str, seconds: f64, fuel: u64, memory: u64) {
+    /// The series of `tool`, to record its calls with.
+    pub fn tool(&self, tool: &str) -> ToolSeries {
         let labels = ToolLabels {
             tool: tool.to_owned(),
         };
-        self.calls
-            .get_or_create(&OutcomeLabels {
-                tool: tool.to_owned(),
-                outcome: outcome.to_owned(),
-            })
-            .inc();
-        self.duration.get_or_create(&labels).observe(seconds);
-        self.fuel.get_or_create(&labels).inc_by(fuel);
-        self.memory.get_or_create(&labels).observe(memory as f64);
+        ToolSeries {
+            tool: tool.to_owned(),
+            ok: self
+                .calls
+                .get_or_create(&OutcomeLabels {
+                    tool: tool.to_owned(),
+                    outcome: "ok",
+                })
+                .clone(),
+            duration: self.duration.get_or_create(&labels).clone(),
+            fuel: self.fuel.get_or_create(&labels).clone(),
+            memory: self.memory.get_or_create(&labels).clone(),
+        }
+    }
+
+    /// Records one call of `series`'s tool.
+    pub fn record(
+        &self,
+        series: &ToolSeries,
+        outcome: &'static str,
+        seconds: f64,
+        fuel: u64,
+        memory: u64,
+    ) {
+        if outcome == "ok" {
+            series.ok.inc();
+        } else {
+            self.calls
+                .get_or_create(&OutcomeLabels {
+                    tool: series.tool.clone(),
+                    outcome,
+                })
+                .inc();
+        }
+        series.duration.observe(seconds);
+        series.fuel.inc_by(fuel);
+        series.memory.observe(memory as f64);
     }
 
     /// Counts one refusal (`busy`, `draining`, `sessions`, …).
@@ -219,9 +258,10 @@ mod tests {
     #[test]
     fn calls_are_counted_per_tool_and_outcome() {
         let metrics = Metrics::default();
-        metrics.record("add", "ok", 0.001, 100, 1 << 20);
-        metrics.record("add", "ok", 0.002, 100, 1 << 20);
-        metrics.record("spin", "out_of_fuel", 1.0, 1000, 1 << 20);
+        let (add, spin) = (metrics.tool("add"), metrics.tool("spin"));
+        metrics.record(&add, "ok", 0.001, 100, 1 << 20);
+        metrics.record(&add, "ok", 0.002, 100, 1 << 20);
+        metrics.record(&spin, "out_of_fuel", 1.0, 1000, 1 << 20);
         let text = metrics.render();
         assert!(
             text.contains("corral_tool_calls_total{tool=\"add\",outcome=\"ok\"} 2"),
@@ -240,8 +280,8 @@ mod tests {
     #[test]
     fn a_limited_principal_sees_only_its_tools() {
         let metrics = Metrics::default();
-        metrics.record("add", "ok", 0.001, 100, 1 << 20);
-        metrics.record("secret", "ok", 0.001, 100, 1 << 20);
+        metrics.record(&metrics.tool("add"), "ok", 0.001, 100, 1 << 20);
+        metrics.record(&metrics.tool("secret"), "ok", 0.001, 100, 1 << 20);
         metrics.refused("busy");
         let limited = Principal::limited(["add"]);
         let text = metrics.render_for(&limited);
