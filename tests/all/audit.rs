@@ -145,3 +145,38 @@ fn check_shows_the_audits_warnings() {
         "{stderr}"
     );
 }
+
+#[test]
+fn check_warns_when_the_descriptor_limit_is_too_low() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("corral.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nmax_concurrent_calls = 8\n[components.calc]\npath = \"{}\"\n",
+            corral_test_artifacts::calc().display()
+        ),
+    )
+    .unwrap();
+    let check = |nofile: u32| {
+        let output = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "ulimit -n {nofile} && exec \"$0\" check --config \"$1\""
+            ))
+            .arg(crate::support::CORRAL)
+            .arg(&config)
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    // 8 calls × 64 descriptors + the server's own do not fit in 256.
+    let stderr = check(256);
+    assert!(
+        stderr.contains("may hold 576 file descriptors at once")
+            && stderr.contains("but the process may open 256"),
+        "{stderr}"
+    );
+    assert!(!check(4096).contains("file descriptors"));
+}

@@ -20,12 +20,14 @@
 mod descriptors;
 mod host_memory;
 mod memory;
+mod process;
 
 use std::fmt;
 
 pub use descriptors::{DescriptorKind, Descriptors};
 pub use host_memory::{CountingAllocator, HostMemory, charged, return_to_system};
 pub use memory::MemoryLimiter;
+pub use process::{DescriptorNeeds, raise_descriptor_limit};
 
 /// A budget a call can exceed on the host's side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

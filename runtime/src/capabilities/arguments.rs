@@ -39,6 +39,10 @@ impl Capability for Arguments {
 }
 
 impl Grant for NoArguments {
+    fn held_descriptors(&self) -> u64 {
+        0
+    }
+
     fn validate(
         &self,
         _section: &Section<'_>,

@@ -48,6 +48,10 @@ impl Capability for ClocksAndRandom {
 }
 
 impl Grant for ClocksGrant {
+    fn held_descriptors(&self) -> u64 {
+        0
+    }
+
     fn validate(
         &self,
         _section: &Section<'_>,

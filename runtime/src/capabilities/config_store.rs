@@ -130,6 +130,10 @@ impl Capability for ConfigStore {
 }
 
 impl Grant for ConfigGrant {
+    fn held_descriptors(&self) -> u64 {
+        0
+    }
+
     fn validate(
         &self,
         section: &Section<'_>,

@@ -116,6 +116,10 @@ impl Capability for Environment {
 }
 
 impl Grant for EnvGrant {
+    fn held_descriptors(&self) -> u64 {
+        0
+    }
+
     fn validate(
         &self,
         section: &Section<'_>,

@@ -41,6 +41,10 @@ impl Capability for Exit {
 }
 
 impl Grant for ExitGrant {
+    fn held_descriptors(&self) -> u64 {
+        0
+    }
+
     fn validate(
         &self,
         _section: &Section<'_>,

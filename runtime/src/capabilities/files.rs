@@ -175,6 +175,10 @@ impl Capability for Files {
 }
 
 impl Grant for FilesGrant {
+    fn held_descriptors(&self) -> u64 {
+        self.preopens.len() as u64
+    }
+
     fn validate(
         &self,
         section: &Section<'_>,

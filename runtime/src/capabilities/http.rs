@@ -65,6 +65,10 @@ impl Capability for Http {
 }
 
 impl Grant for HttpGrant {
+    fn held_descriptors(&self) -> u64 {
+        0
+    }
+
     fn validate(
         &self,
         section: &Section<'_>,

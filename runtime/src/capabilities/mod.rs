@@ -121,6 +121,11 @@ pub trait Grant: Send + Sync + fmt::Debug {
     /// thing (a granted directory's host path and its guest path), so that
     /// no answer tells a client where things are on the host.
     fn host_names(&self) -> Vec<(String, String)>;
+
+    /// File descriptors the grant holds open for the process's life (a
+    /// granted directory's), for the start-up check of the descriptor
+    /// limit.
+    fn held_descriptors(&self) -> u64;
 }
 
 /// The host a grant is checked against at start.
@@ -257,6 +262,11 @@ impl Grants {
     /// Each capability with its grant, in the order of [`ALL`].
     pub fn iter(&self) -> impl Iterator<Item = (&'static dyn Capability, &Arc<dyn Grant>)> {
         ALL.iter().copied().zip(&self.units)
+    }
+
+    /// File descriptors the grants hold open for the process's life.
+    pub fn held_descriptors(&self) -> u64 {
+        self.iter().map(|(_, grant)| grant.held_descriptors()).sum()
     }
 
     /// What the grants together let a tool do.

@@ -82,6 +82,10 @@ impl Capability for Sockets {
 }
 
 impl Grant for SocketsGrant {
+    fn held_descriptors(&self) -> u64 {
+        0
+    }
+
     fn validate(
         &self,
         section: &Section<'_>,

@@ -63,6 +63,10 @@ impl Capability for Stdio {
 }
 
 impl Grant for StdioGrant {
+    fn held_descriptors(&self) -> u64 {
+        0
+    }
+
     fn validate(
         &self,
         _section: &Section<'_>,

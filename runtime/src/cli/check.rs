@@ -51,6 +51,11 @@ impl CheckArgs {
         for warning in auth_warnings {
             eprintln!("warning: {warning}");
         }
+        if let Some(shortfall) = corral::budget::raise_descriptor_limit()
+            .and_then(|limit| config.descriptor_needs().shortfall(limit))
+        {
+            eprintln!("warning: {shortfall}");
+        }
         // What a reviewer should look at, as `corral audit` says it (the
         // components are compiled already: this reads them again only).
         for component in &config.components {

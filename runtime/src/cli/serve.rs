@@ -34,6 +34,13 @@ impl ServeArgs {
     pub(super) fn execute(self) -> anyhow::Result<()> {
         let mut config = Config::load(&self.config)?;
         self.overrides.apply(&mut config.server)?;
+        // As many descriptors as the process may have, and a warning when
+        // the configuration may need more.
+        if let Some(shortfall) = corral::budget::raise_descriptor_limit()
+            .and_then(|limit| config.descriptor_needs().shortfall(limit))
+        {
+            tracing::warn!("{shortfall}");
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()

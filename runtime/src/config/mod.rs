@@ -245,6 +245,30 @@ impl Config {
         Config::parse(&text, path)
     }
 
+    /// What this configuration may hold open at once, for the check
+    /// against the process's descriptor limit.
+    pub fn descriptor_needs(&self) -> crate::budget::DescriptorNeeds {
+        crate::budget::DescriptorNeeds {
+            calls: u64::from(self.server.max_concurrent_calls),
+            per_call: self
+                .components
+                .iter()
+                .map(|c| u64::from(c.limits.descriptors))
+                .max()
+                .unwrap_or(0),
+            preopens: self
+                .components
+                .iter()
+                .map(|c| c.grants.held_descriptors())
+                .sum(),
+            connections: self
+                .server
+                .http
+                .listen
+                .map_or(0, |_| u64::from(self.server.http.max_connections)),
+        }
+    }
+
     /// Validates configuration `text` as if read from `path`; relative
     /// component paths are resolved against `path`'s directory.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
