@@ -9,8 +9,7 @@
 //! `scripts/install-test-clients`; a test whose client is missing fails and
 //! says to run it.
 
-use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread::{self, JoinHandle};
@@ -22,8 +21,6 @@ use crate::support::{CORRAL, standard_config};
 
 /// How long one client run may take (the Inspector starts three processes).
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(120);
-/// How long `corral serve --http` may take to answer `/healthz`.
-const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 
 const INSTALL_HINT: &str = "run scripts/install-test-clients";
 
@@ -262,120 +259,15 @@ fn over_stdio(client: Client, mode: &str, protocol: Option<&str>) {
 /// Runs `client` over streamable HTTP against its own `corral serve --http`.
 fn over_http(client: Client, mode: &str, protocol: Option<&str>) {
     client.ensure_installed();
-    let server = HttpServer::start(&standard_config());
+    let server = crate::front_door::Corral::http(&standard_config());
     check_client(
         client,
         mode,
-        &Transport::Http { url: &server.url() },
+        &Transport::Http { url: &server.mcp() },
         protocol,
     );
 }
 
-/// A `corral serve --config … --http 127.0.0.1:PORT`, killed on drop.
-struct HttpServer {
-    child: Child,
-    addr: SocketAddr,
-    _dir: tempfile::TempDir,
-}
-
-impl HttpServer {
-    /// Starts corral on a free loopback port and waits until `/healthz`
-    /// answers 200. The port is found by binding port 0 and releasing it, so
-    /// another process may take it in between: then corral exits and this
-    /// tries another port.
-    fn start(config: &str) -> HttpServer {
-        let dir = tempfile::tempdir().unwrap();
-        let config_path = dir.path().join("corral.toml");
-        std::fs::write(&config_path, config).unwrap();
-        let mut failures = String::new();
-        for attempt in 1..=3 {
-            let addr = free_port();
-            let log_path = dir.path().join(format!("corral-{attempt}.log"));
-            let log = std::fs::File::create(&log_path).unwrap();
-            let mut child = crate::support::corral()
-                .arg("serve")
-                .arg("--config")
-                .arg(&config_path)
-                .arg("--http")
-                .arg(addr.to_string())
-                .env("RUST_LOG", "info")
-                .stdin(Stdio::null())
-                .stdout(log.try_clone().unwrap())
-                .stderr(log)
-                .spawn()
-                .expect("cannot start corral");
-            match wait_healthy(&mut child, addr) {
-                Ok(()) => {
-                    return HttpServer {
-                        child,
-                        addr,
-                        _dir: dir,
-                    };
-                }
-                Err(problem) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-                    failures.push_str(&format!("\nattempt {attempt} on {addr}: {problem}\n{log}"));
-                }
-            }
-        }
-        panic!("corral serve --http did not become healthy:{failures}");
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}/mcp", self.addr)
-    }
-}
-
-impl Drop for HttpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Polls `GET /healthz` until it answers 200, for up to [`STARTUP_TIMEOUT`].
-fn wait_healthy(child: &mut Child, addr: SocketAddr) -> Result<(), String> {
-    let deadline = Instant::now() + STARTUP_TIMEOUT;
-    loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            return Err(format!("corral exited during start-up with {status}"));
-        }
-        if healthz(addr) == Some(200) {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            return Err(format!(
-                "/healthz did not answer 200 within {STARTUP_TIMEOUT:?}"
-            ));
-        }
-        thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// A loopback address whose port was free a moment ago.
-fn free_port() -> SocketAddr {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0");
-    listener.local_addr().expect("local_addr")
-}
-
-/// The status code of `GET /healthz`, or `None` when nothing answers.
-fn healthz(addr: SocketAddr) -> Option<u16> {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(
-        stream,
-        "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    response
-        .strip_prefix("HTTP/1.1 ")
-        .and_then(|rest| rest.get(..3))
-        .and_then(|code| code.parse().ok())
-}
 
 // --- The official Python SDK (`mcp`) --------------------------------------
 

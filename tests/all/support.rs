@@ -101,6 +101,30 @@ pub(crate) struct Server {
     _dir: Option<tempfile::TempDir>,
 }
 
+impl Drop for Server {
+    /// Asks the server to stop (SIGTERM) and waits a few seconds for it to
+    /// exit before the client's transport kills it: a server that exits
+    /// normally writes its coverage profile (see `scripts/coverage`).
+    fn drop(&mut self) {
+        let pid = self.pid.to_string();
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .stderr(Stdio::null())
+            .status();
+        let stat = format!("/proc/{pid}/stat");
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while std::time::Instant::now() < deadline {
+            // Gone, or a zombie (state `Z`, after the command in parentheses).
+            let exited = std::fs::read_to_string(&stat)
+                .map_or(true, |s| s.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('Z')));
+            if exited {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
 impl Server {
     /// Starts `corral serve` on `config` (TOML text), connecting with the
     /// 2025-11-25 `initialize` handshake.

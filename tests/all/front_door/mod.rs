@@ -72,7 +72,19 @@ pub(crate) struct Corral {
 }
 
 impl Drop for Corral {
+    /// Asks the server to stop (SIGTERM) and kills it if it has not within
+    /// a few seconds: a server that exits normally writes its coverage
+    /// profile (see `scripts/coverage`).
     fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.child.id().to_string()])
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
