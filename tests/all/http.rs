@@ -2,9 +2,6 @@
 //! generations, Origin and Host checks, bearer tokens with tool
 //! allowlists, health, metrics, limits and graceful shutdown.
 
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
 use rmcp::RoleClient;
 use rmcp::model::{CallToolRequestParams, ProtocolVersion};
 use rmcp::service::{ClientLifecycleMode, ClientServiceExt, RunningService};
@@ -12,36 +9,20 @@ use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use serde_json::json;
 
-use crate::support::{CORRAL, standard_config};
+use crate::front_door::{CALC_TOKEN, Corral, FULL_TOKEN, Start};
+use crate::support::standard_config;
 
-const FULL_TOKEN: &str = "full-access-token-0123456789";
-const CALC_TOKEN: &str = "calc-only-token-0123456789";
-
-/// A `corral serve --http` child, killed on drop.
+/// A `corral serve --http` on a port of the system's choosing, killed on
+/// drop.
 struct HttpServer {
-    child: Child,
+    corral: Corral,
     base: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for HttpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl HttpServer {
     /// Starts the standard config over HTTP, with `extra` TOML appended to
-    /// it, and waits for `/healthz`.
+    /// it (`TOKENS_FILE` names a file of [`FULL_TOKEN`] and [`CALC_TOKEN`],
+    /// limited to `add` and `divide`); returns once it serves.
     async fn start(extra: &str) -> HttpServer {
         HttpServer::start_with_env(extra, &[]).await
     }
@@ -49,52 +30,18 @@ impl HttpServer {
     /// Like [`HttpServer::start`], with extra variables in the server's
     /// environment.
     async fn start_with_env(extra: &str, env: &[(&str, &str)]) -> HttpServer {
-        let dir = tempfile::tempdir().unwrap();
-        let tokens = dir.path().join("tokens");
-        std::fs::write(
-            &tokens,
-            format!("# test tokens\n{FULL_TOKEN}\n{CALC_TOKEN} add,divide\n"),
-        )
-        .unwrap();
-        let config = dir.path().join("corral.toml");
-        let extra = extra.replace("TOKENS_FILE", &tokens.display().to_string());
-        std::fs::write(
-            &config,
-            format!(
-                "{extra}\n{}",
-                standard_config().replace("[server]\nname = \"corral-test\"", "")
-            ),
-        )
-        .unwrap();
-        let port = free_port();
-        #[expect(
-            clippy::zombie_processes,
-            reason = "HttpServer's Drop kills and waits for it"
-        )]
-        let child = Command::new(CORRAL)
-            .args(["serve", "--config"])
-            .arg(&config)
-            .args(["--http", &format!("127.0.0.1:{port}")])
-            .env("RUST_LOG", "warn")
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
-        for _ in 0..300 {
-            if let Ok(r) = reqwest::get(format!("{base}/healthz")).await
-                && r.status().is_success()
-            {
-                return HttpServer {
-                    child,
-                    base,
-                    _dir: dir,
-                };
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("corral did not answer /healthz within 30 s");
+        let config = format!(
+            "{extra}\n{}",
+            standard_config().replace("[server]\nname = \"corral-test\"", "")
+        );
+        let corral = Corral::start(Start {
+            config: &config,
+            http: true,
+            env,
+            ..Start::default()
+        });
+        let base = corral.base();
+        HttpServer { corral, base }
     }
 
     async fn client(
@@ -278,23 +225,8 @@ async fn metrics_count_calls_per_tool() {
 #[tokio::test]
 async fn sigterm_stops_the_server_cleanly() {
     let mut server = HttpServer::start("").await;
-    let pid = server.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let mut status = None;
-    for _ in 0..100 {
-        if let Some(s) = server.child.try_wait().unwrap() {
-            status = Some(s);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(status.expect("exited within 10 s").success());
+    server.corral.signal("TERM");
+    assert!(server.corral.wait().success());
 }
 
 #[test]
@@ -382,4 +314,122 @@ hs256_secret_env = "CORRAL_TEST_JWT_SECRET"
             .status(),
         401
     );
+}
+
+#[tokio::test]
+async fn the_public_url_names_the_resource_and_is_the_default_audience() {
+    let config = r#"[server.http]
+public_url = "https://mcp.example.test"
+[server.auth]
+[server.auth.jwt]
+issuer = "https://auth.test"
+hs256_secret_env = "CORRAL_TEST_JWT_SECRET"
+"#;
+    let server =
+        HttpServer::start_with_env(config, &[("CORRAL_TEST_JWT_SECRET", JWT_SECRET)]).await;
+    let url = format!("{}/mcp", server.base);
+    let resource = "https://mcp.example.test/mcp";
+
+    // The challenge and the metadata name the public address, not the
+    // bound one.
+    let refused = post(&url, &[]).await;
+    assert_eq!(refused.status(), 401);
+    let challenge = refused.headers()["www-authenticate"].to_str().unwrap();
+    assert!(
+        challenge.contains(
+            "resource_metadata=\"https://mcp.example.test/.well-known/oauth-protected-resource\""
+        ),
+        "{challenge}"
+    );
+    let metadata: serde_json::Value = reqwest::get(format!(
+        "{}/.well-known/oauth-protected-resource/mcp",
+        server.base
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(metadata["resource"], resource);
+
+    // The default audience is the public resource; the bound address is
+    // not an audience. The public host is allowed.
+    let now = jsonwebtoken::get_current_timestamp();
+    let token = |aud: &str| {
+        format!(
+            "Bearer {}",
+            jwt(json!({"iss": "https://auth.test", "aud": aud, "exp": now + 600}))
+        )
+    };
+    let accepted = post(
+        &url,
+        &[
+            ("Authorization", &token(resource)),
+            ("Host", "mcp.example.test"),
+        ],
+    )
+    .await;
+    assert_eq!(accepted.status(), 200);
+    let bound = format!("{}/mcp", server.base);
+    assert_eq!(
+        post(&url, &[("Authorization", &token(&bound))])
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        post(
+            &url,
+            &[("Authorization", &token(resource)), ("Host", "evil.test")]
+        )
+        .await
+        .status(),
+        403
+    );
+}
+
+#[test]
+fn check_loads_every_credential_and_warns_on_unknown_tools() {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = dir.path().join("tokens");
+    std::fs::write(&tokens, format!("{CALC_TOKEN} add,dvide\n")).unwrap();
+    let calc = format!(
+        "[components.calc]\npath = \"{}\"\n",
+        corral_test_artifacts::calc().display()
+    );
+    let config = format!(
+        "[server.auth]\ntokens_file = \"{}\"\n[server.auth.scopes]\n\"tools:x\" = [\"add\", \"nope\"]\n\
+         [server.auth.jwt]\nissuer = \"i\"\nhs256_secret_env = \"CORRAL_TEST_JWT_SECRET\"\n{calc}",
+        tokens.display()
+    );
+    let (ok, _, stderr) = crate::support::run_corral_with_env(
+        &["check"],
+        &config,
+        &[("CORRAL_TEST_JWT_SECRET", JWT_SECRET)],
+    );
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains("lists tools no component offers: dvide"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("server.auth.scopes.tools:x names tools no component offers: nope"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(CALC_TOKEN), "{stderr}");
+
+    // What `serve` would refuse, `check` refuses: the secret's variable
+    // unset, the tokens file missing.
+    let (ok, _, stderr) = crate::support::run_corral(&["check"], &config);
+    assert!(!ok);
+    assert!(stderr.contains("CORRAL_TEST_JWT_SECRET"), "{stderr}");
+    std::fs::remove_file(&tokens).unwrap();
+    let (ok, _, stderr) = crate::support::run_corral_with_env(
+        &["check"],
+        &config,
+        &[("CORRAL_TEST_JWT_SECRET", JWT_SECRET)],
+    );
+    assert!(!ok);
+    assert!(stderr.contains("server.auth.tokens_file"), "{stderr}");
+    assert_eq!(stderr.matches("No such file").count(), 1, "{stderr}");
 }

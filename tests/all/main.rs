@@ -11,6 +11,7 @@ mod capabilities;
 mod clients;
 mod containment;
 mod faults;
+mod front_door;
 mod http;
 mod protocol;
 mod startup;

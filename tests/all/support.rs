@@ -15,16 +15,16 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
 /// The path of the binary under test.
-pub const CORRAL: &str = env!("CARGO_BIN_EXE_corral");
+pub(crate) const CORRAL: &str = env!("CARGO_BIN_EXE_corral");
 
 /// The compiled-component cache every test's server uses: private to the
 /// test run, never the user's own cache directory.
-pub fn cache_dir() -> PathBuf {
+pub(crate) fn cache_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("corral-cache")
 }
 
 /// `corral` as a command, with the test run's cache directory.
-pub fn corral() -> std::process::Command {
+pub(crate) fn corral() -> std::process::Command {
     let mut command = std::process::Command::new(CORRAL);
     command.env("CORRAL_CACHE_DIR", cache_dir());
     command
@@ -32,7 +32,7 @@ pub fn corral() -> std::process::Command {
 
 /// What `/proc` says of a process's memory and descriptors.
 #[derive(Debug, Clone, Copy)]
-pub struct ProcessUse {
+pub(crate) struct ProcessUse {
     /// Resident memory now, in KiB.
     pub rss_kib: u64,
     /// The most resident memory so far, in KiB.
@@ -42,7 +42,7 @@ pub struct ProcessUse {
 }
 
 /// The memory and descriptors of process `pid`.
-pub fn process_use(pid: u32) -> ProcessUse {
+pub(crate) fn process_use(pid: u32) -> ProcessUse {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let field = |name: &str| {
         status
@@ -62,7 +62,7 @@ pub fn process_use(pid: u32) -> ProcessUse {
 
 /// A config holding the components most tests use, with tight limits for
 /// the fault component so its tests are quick.
-pub fn standard_config() -> String {
+pub(crate) fn standard_config() -> String {
     format!(
         r#"
 [server]
@@ -93,7 +93,7 @@ path = "{echo}"
 }
 
 /// A running `corral serve` with an MCP client attached.
-pub struct Server {
+pub(crate) struct Server {
     pub client: RunningService<RoleClient, ()>,
     /// The server's process id.
     pub pid: u32,
@@ -104,18 +104,18 @@ pub struct Server {
 impl Server {
     /// Starts `corral serve` on `config` (TOML text), connecting with the
     /// 2025-11-25 `initialize` handshake.
-    pub async fn start(config: &str) -> Server {
+    pub(crate) async fn start(config: &str) -> Server {
         Server::start_with(config, ClientLifecycleMode::Initialize).await
     }
 
     /// Starts `corral serve` on `config`, connecting in `mode`.
-    pub async fn start_with(config: &str, mode: ClientLifecycleMode) -> Server {
+    pub(crate) async fn start_with(config: &str, mode: ClientLifecycleMode) -> Server {
         Server::start_full(config, mode, &[]).await
     }
 
     /// Starts `corral serve` on `config` with extra environment variables
     /// in the server's own environment.
-    pub async fn start_full(
+    pub(crate) async fn start_full(
         config: &str,
         mode: ClientLifecycleMode,
         env: &[(&str, &str)],
@@ -137,7 +137,7 @@ impl Server {
 
     /// Starts `command`, which must run `corral serve` on stdio, and
     /// connects in `mode`.
-    pub async fn start_command(mut command: Command, mode: ClientLifecycleMode) -> Server {
+    pub(crate) async fn start_command(mut command: Command, mode: ClientLifecycleMode) -> Server {
         command.env("RUST_LOG", "info");
         let (transport, stderr) = TokioChildProcess::builder(command)
             .stderr(Stdio::piped())
@@ -174,17 +174,17 @@ impl Server {
     }
 
     /// Starts the server on [`standard_config`].
-    pub async fn standard() -> Server {
+    pub(crate) async fn standard() -> Server {
         Server::start(&standard_config()).await
     }
 
     /// Every tool, by name.
-    pub async fn tools(&self) -> Vec<Tool> {
+    pub(crate) async fn tools(&self) -> Vec<Tool> {
         self.client.list_all_tools().await.unwrap()
     }
 
     /// Calls `tool` with `args` (a JSON object).
-    pub async fn call(&self, tool: &str, args: Value) -> CallToolResult {
+    pub(crate) async fn call(&self, tool: &str, args: Value) -> CallToolResult {
         let Value::Object(args) = args else {
             panic!("arguments must be an object")
         };
@@ -192,7 +192,11 @@ impl Server {
     }
 
     /// Calls `tool` with exactly the given arguments object, or none.
-    pub async fn call_raw(&self, tool: &str, args: Option<Map<String, Value>>) -> CallToolResult {
+    pub(crate) async fn call_raw(
+        &self,
+        tool: &str,
+        args: Option<Map<String, Value>>,
+    ) -> CallToolResult {
         let mut params = CallToolRequestParams::new(tool.to_owned());
         if let Some(args) = args {
             params = params.with_arguments(args);
@@ -204,18 +208,18 @@ impl Server {
     }
 
     /// The server's memory and descriptors now.
-    pub fn usage(&self) -> ProcessUse {
+    pub(crate) fn usage(&self) -> ProcessUse {
         process_use(self.pid)
     }
 
     /// What the server wrote to stderr so far.
-    pub fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
     }
 }
 
 /// The text of a result's first content block.
-pub fn text(result: &CallToolResult) -> String {
+pub(crate) fn text(result: &CallToolResult) -> String {
     result
         .content
         .first()
@@ -225,7 +229,7 @@ pub fn text(result: &CallToolResult) -> String {
 }
 
 /// The text of every content block of a result, joined by newlines.
-pub fn all_text(result: &CallToolResult) -> String {
+pub(crate) fn all_text(result: &CallToolResult) -> String {
     result
         .content
         .iter()
@@ -236,7 +240,7 @@ pub fn all_text(result: &CallToolResult) -> String {
 }
 
 /// Asserts that `result` succeeded and returns its structured content.
-pub fn ok(result: &CallToolResult) -> Value {
+pub(crate) fn ok(result: &CallToolResult) -> Value {
     assert_ne!(
         result.is_error,
         Some(true),
@@ -247,7 +251,7 @@ pub fn ok(result: &CallToolResult) -> Value {
 }
 
 /// Asserts that `result` is an error answer and returns its text.
-pub fn error(result: &CallToolResult) -> String {
+pub(crate) fn error(result: &CallToolResult) -> String {
     assert_eq!(
         result.is_error,
         Some(true),
@@ -258,12 +262,12 @@ pub fn error(result: &CallToolResult) -> String {
 
 /// Runs `corral` with `args` and a config file holding `config`; returns
 /// (exit success, stdout, stderr). For start-up failures.
-pub fn run_corral(args: &[&str], config: &str) -> (bool, String, String) {
+pub(crate) fn run_corral(args: &[&str], config: &str) -> (bool, String, String) {
     run_corral_with_env(args, config, &[])
 }
 
 /// Like [`run_corral`], with extra variables in corral's environment.
-pub fn run_corral_with_env(
+pub(crate) fn run_corral_with_env(
     args: &[&str],
     config: &str,
     env: &[(&str, &str)],

@@ -21,8 +21,20 @@ use super::{
 pub struct ConfigStore;
 
 /// A call's configuration values (shared, read-only).
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(crate) struct CallConfig(Arc<WasiConfigVariables>);
+
+impl Default for CallConfig {
+    /// No values, shared by every call that has none (no allocation per call).
+    fn default() -> Self {
+        static EMPTY: std::sync::OnceLock<Arc<WasiConfigVariables>> = std::sync::OnceLock::new();
+        CallConfig(
+            EMPTY
+                .get_or_init(|| Arc::new(WasiConfigVariables::new()))
+                .clone(),
+        )
+    }
+}
 
 /// Where a value comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

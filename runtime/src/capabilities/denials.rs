@@ -9,7 +9,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Distinct refusals kept per call.
-pub const DISTINCT: usize = 16;
+pub(super) const DISTINCT: usize = 16;
 
 /// The refusals of one call; clones share them.
 #[derive(Debug, Clone, Default)]
@@ -58,7 +58,7 @@ impl Denials {
 }
 
 /// The network refusal message, shared by sockets and HTTP.
-pub fn network_denied(component: &str, target: &str) -> String {
+pub(super) fn network_denied(component: &str, target: &str) -> String {
     format!(
         "network access to {target} denied: not granted to component {component:?} \
          (add it to components.{component}.network.allow)"

@@ -34,8 +34,18 @@ impl fmt::Display for GrantError {
 
 impl std::error::Error for GrantError {}
 
-/// The keys of one component's table, with their values and spans.
-#[derive(Debug, Clone)]
+impl fmt::Debug for Section<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Section")
+            .field("component", &self.component)
+            .field("keys", &self.entries.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The keys of one component's table, with their values and spans. Its
+/// `Debug` names the keys only: values may be secrets.
+#[derive(Clone)]
 pub struct Section<'a> {
     component: &'a str,
     text: &'a str,

@@ -12,7 +12,7 @@ use corral::sandbox::{Sandbox, SandboxSettings};
 
 /// Arguments of `corral audit`.
 #[derive(Debug, clap::Args)]
-pub struct AuditArgs {
+pub(super) struct AuditArgs {
     /// Audit every component of this configuration file.
     #[arg(long, short)]
     config: Option<PathBuf>,
@@ -31,7 +31,7 @@ enum Format {
 
 impl AuditArgs {
     /// Prints the audit to stdout.
-    pub fn execute(self) -> anyhow::Result<()> {
+    pub(super) fn execute(self) -> anyhow::Result<()> {
         let (mut components, server) = match &self.config {
             Some(path) => {
                 let config = Config::load(path)?;

@@ -8,12 +8,13 @@ use corral::audit::audit_component;
 use corral::config::Config;
 use corral::registry::Registry;
 use corral::sandbox::{Sandbox, SandboxSettings};
+use corral::server::check_auth;
 
 use super::overrides::ServerOverrides;
 
 /// Arguments of `corral check`.
 #[derive(Debug, clap::Args)]
-pub struct CheckArgs {
+pub(super) struct CheckArgs {
     /// The configuration file.
     #[arg(long, short, default_value = "corral.toml", env = "CORRAL_CONFIG")]
     config: PathBuf,
@@ -24,7 +25,7 @@ pub struct CheckArgs {
 impl CheckArgs {
     /// Loads the config, compiles and links every component, and prints
     /// what a `serve` would run with.
-    pub fn execute(self) -> anyhow::Result<()> {
+    pub(super) fn execute(self) -> anyhow::Result<()> {
         let mut config = Config::load(&self.config)?;
         self.overrides.apply(&mut config.server)?;
         let sandbox = Sandbox::new(SandboxSettings {
@@ -41,7 +42,15 @@ impl CheckArgs {
             share: config.server.pool,
         })?;
         let registry = Registry::load(&config, &sandbox)?;
+        // Credentials load as `serve` would load them (tokens file, tokens
+        // variable, JWKS, HS256 secret): a broken one fails here.
+        let tools: Vec<&str> = registry.tools().iter().map(|t| t.name.as_str()).collect();
+        let auth_warnings = check_auth(&config.server.http, &tools)
+            .map_err(|e| anyhow::anyhow!("cannot load bearer tokens: {e}"))?;
         print!("{}", render(&config, &registry));
+        for warning in auth_warnings {
+            eprintln!("warning: {warning}");
+        }
         // What a reviewer should look at, as `corral audit` says it (the
         // components are compiled already: this reads them again only).
         for component in &config.components {
@@ -75,6 +84,11 @@ fn render(config: &Config, registry: &Registry) -> String {
     let _ = writeln!(out, "  cache_max_size = \"{}\"", size(s.cache_max_size));
     let _ = writeln!(
         out,
+        "  shutdown_timeout = \"{}\"",
+        humantime::format_duration(s.shutdown_timeout)
+    );
+    let _ = writeln!(
+        out,
         "[server.pool] (per call)\n  core_instances = {}\n  memories = {}\n  tables = {}",
         s.pool.core_instances, s.pool.memories, s.pool.tables
     );
@@ -84,6 +98,9 @@ fn render(config: &Config, registry: &Registry) -> String {
         .map_or("none (stdio)".to_owned(), |a| a.to_string());
     let _ = writeln!(out, "[server.http]");
     let _ = writeln!(out, "  listen = {listen}");
+    if let Some(url) = &h.public_url {
+        let _ = writeln!(out, "  public_url = {:?}", url.as_str());
+    }
     let _ = writeln!(out, "  allowed_hosts = loopback + {:?}", h.allowed_hosts);
     let _ = writeln!(out, "  allowed_origins = {:?}", h.allowed_origins);
     let _ = writeln!(out, "  max_body_size = \"{}\"", size(h.max_body_size));
@@ -97,10 +114,47 @@ fn render(config: &Config, registry: &Registry) -> String {
         "  request_timeout = \"{}\"",
         humantime::format_duration(h.request_timeout)
     );
+    let _ = writeln!(out, "  max_connections = {}", h.max_connections);
+    let _ = writeln!(
+        out,
+        "  header_read_timeout = \"{}\"",
+        humantime::format_duration(h.header_read_timeout)
+    );
+    let _ = writeln!(
+        out,
+        "  idle_timeout = \"{}\"",
+        humantime::format_duration(h.idle_timeout)
+    );
+    let _ = writeln!(
+        out,
+        "  max_requests_per_connection = {}",
+        h.max_requests_per_connection
+    );
+    let _ = writeln!(
+        out,
+        "  max_body_bytes_in_flight = \"{}\"",
+        size(h.max_body_bytes_in_flight)
+    );
+    let _ = writeln!(out, "  max_sessions = {}", h.max_sessions);
+    let _ = writeln!(
+        out,
+        "  session_idle_timeout = \"{}\"",
+        humantime::format_duration(h.session_idle_timeout)
+    );
     let _ = writeln!(out, "  allow_unauthenticated = {}", h.allow_unauthenticated);
     let _ = writeln!(out, "[server.auth]");
     let _ = writeln!(out, "  tokens_file = {:?}", h.tokens_file);
     let _ = writeln!(out, "  tokens_env = {:?}", h.tokens_env);
+    if let Some(jwt) = &h.jwt {
+        let audience = h
+            .jwt_audience(h.listen.unwrap_or_else(|| ([127, 0, 0, 1], 0).into()))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  jwt = {{ issuer = {:?}, audience = {audience:?}, hs256_secret_env = {:?}, jwks_file = {:?} }}",
+            jwt.issuer, jwt.hs256_secret_env, jwt.jwks_file
+        );
+    }
     for c in &config.components {
         let _ = writeln!(out, "[components.{}]", c.name);
         let _ = writeln!(out, "  path = {:?}", c.path.display().to_string());

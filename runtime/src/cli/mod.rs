@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 /// Serve WebAssembly components as sandboxed MCP tools.
 #[derive(Debug, Parser)]
 #[command(name = "corral", version, about)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
     #[command(flatten)]
@@ -22,7 +22,7 @@ pub struct Cli {
 
 /// How logs are written (always to stderr).
 #[derive(Debug, clap::Args)]
-pub struct LogArgs {
+pub(crate) struct LogArgs {
     /// Log line format. The filter comes from RUST_LOG (default: info,rmcp=warn).
     #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true, env = "CORRAL_LOG_FORMAT")]
     log_format: LogFormat,
@@ -49,16 +49,21 @@ enum Command {
 /// (entered on every poll), which measured about 24 µs of CPU per HTTP call
 /// (bench/RESULTS.md), for lines about sessions starting and notifications
 /// arriving. `RUST_LOG=info` brings them back.
-pub const DEFAULT_LOG_FILTER: &str = "info,rmcp=warn";
+pub(crate) const DEFAULT_LOG_FILTER: &str = "info,rmcp=warn";
 
 /// Sends logs to stderr: on stdio, stdout is the protocol.
-pub fn init_logging(args: &LogArgs) {
+pub(crate) fn init_logging(args: &LogArgs) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
+    // A client that closes stderr (an MCP client that exits while a call
+    // runs) must not make logging panic: tracing-subscriber reports a failed
+    // write with `eprintln!`, which panics when stderr is gone, and a
+    // panicking call never answers.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal());
+        .with_ansi(std::io::stderr().is_terminal())
+        .log_internal_errors(false);
     match args.log_format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -66,7 +71,7 @@ pub fn init_logging(args: &LogArgs) {
 }
 
 /// Runs the chosen subcommand.
-pub fn run(cli: Cli) -> anyhow::Result<()> {
+pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => args.execute(),
         Command::Audit(args) => args.execute(),

@@ -10,7 +10,7 @@ use corral::config::ServerSettings;
 /// Overrides of the server section; each flag also reads its `CORRAL_*`
 /// environment variable.
 #[derive(Debug, clap::Args)]
-pub struct ServerOverrides {
+pub(super) struct ServerOverrides {
     /// Serve streamable HTTP at http://ADDR/mcp instead of stdio (server.http.listen).
     #[arg(long, value_name = "ADDR", env = "CORRAL_HTTP")]
     http: Option<SocketAddr>,
@@ -30,6 +30,9 @@ pub struct ServerOverrides {
     /// server.http.max_concurrent_requests
     #[arg(long, env = "CORRAL_MAX_CONCURRENT_REQUESTS")]
     max_concurrent_requests: Option<u32>,
+    /// server.http.max_connections
+    #[arg(long, env = "CORRAL_MAX_CONNECTIONS")]
+    max_connections: Option<u32>,
     /// server.http.request_timeout (e.g. "60s")
     #[arg(long, env = "CORRAL_REQUEST_TIMEOUT", value_parser = humantime::parse_duration)]
     request_timeout: Option<Duration>,
@@ -46,10 +49,13 @@ pub struct ServerOverrides {
 
 impl ServerOverrides {
     /// Applies the given flags to `server`.
-    pub fn apply(&self, server: &mut ServerSettings) -> anyhow::Result<()> {
-        if self.max_concurrent_calls == Some(0) || self.max_concurrent_requests == Some(0) {
+    pub(super) fn apply(&self, server: &mut ServerSettings) -> anyhow::Result<()> {
+        if self.max_concurrent_calls == Some(0)
+            || self.max_concurrent_requests == Some(0)
+            || self.max_connections == Some(0)
+        {
             anyhow::bail!(
-                "--max-concurrent-calls and --max-concurrent-requests must be at least 1"
+                "--max-concurrent-calls, --max-concurrent-requests and --max-connections must be at least 1"
             );
         }
         if let Some(addr) = self.http {
@@ -67,6 +73,9 @@ impl ServerOverrides {
         }
         if let Some(n) = self.max_concurrent_requests {
             server.http.max_concurrent_requests = n;
+        }
+        if let Some(n) = self.max_connections {
+            server.http.max_connections = n;
         }
         if let Some(t) = self.request_timeout {
             server.http.request_timeout = t;

@@ -9,16 +9,17 @@ use corral::config::Config;
 use corral::registry::Registry;
 use corral::sandbox::{Sandbox, SandboxSettings};
 use corral::server::{CorralServer, serve_http, serve_stdio};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
 use super::overrides::ServerOverrides;
 
-/// How long in-flight HTTP requests may take to finish after SIGTERM/SIGINT.
-const GRACE: Duration = Duration::from_secs(30);
+/// How long the runtime may take to stop its last tasks once serving ended.
+const RUNTIME_STOP: Duration = Duration::from_secs(1);
 
 /// Arguments of `corral serve`.
 #[derive(Debug, clap::Args)]
-pub struct ServeArgs {
+pub(super) struct ServeArgs {
     /// The configuration file.
     #[arg(long, short, default_value = "corral.toml", env = "CORRAL_CONFIG")]
     config: PathBuf,
@@ -28,15 +29,16 @@ pub struct ServeArgs {
 
 impl ServeArgs {
     /// Loads everything, then serves until the client hangs up (stdio) or a
-    /// shutdown signal arrives (HTTP).
-    pub fn execute(self) -> anyhow::Result<()> {
+    /// shutdown signal arrives; a signal drains: no new work, every request
+    /// in flight answered (within `server.shutdown_timeout`), exit 0.
+    pub(super) fn execute(self) -> anyhow::Result<()> {
         let mut config = Config::load(&self.config)?;
         self.overrides.apply(&mut config.server)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
-        runtime.block_on(async {
+        let result = runtime.block_on(async {
             let sandbox = Sandbox::new(SandboxSettings {
                 max_concurrent_calls: config.server.max_concurrent_calls,
                 max_memory: config.components.iter().map(|c| c.limits.memory).max().unwrap_or(0),
@@ -54,44 +56,75 @@ impl ServeArgs {
                 "loaded"
             );
             let server = CorralServer::new(registry, &config.server);
-            match config.server.http.listen {
-                None => serve_stdio(server).await?,
-                Some(addr) => {
-                    let shutdown = CancellationToken::new();
-                    tokio::spawn(cancel_on_signal(shutdown.clone()));
-                    let serving = serve_http(server, &config.server.http, addr, shutdown.clone());
-                    tokio::pin!(serving);
-                    tokio::select! {
-                        result = &mut serving => result?,
-                        () = shutdown.cancelled() => {
-                            match tokio::time::timeout(GRACE, serving).await {
-                                Ok(result) => result?,
-                                Err(_) => tracing::warn!("in-flight requests did not finish within {GRACE:?}; exiting"),
-                            }
-                        }
+            let shutdown = CancellationToken::new();
+            tokio::spawn(on_signals(shutdown.clone()));
+            let serving = async {
+                match config.server.http.listen {
+                    None => serve_stdio(server, &config.server, shutdown.clone())
+                        .await
+                        .map_err(anyhow::Error::from),
+                    Some(addr) => serve_http(server, &config.server.http, addr, shutdown.clone())
+                        .await
+                        .map_err(anyhow::Error::from),
+                }
+            };
+            tokio::pin!(serving);
+            let grace = config.server.shutdown_timeout;
+            tokio::select! {
+                result = &mut serving => result?,
+                () = shutdown.cancelled() => {
+                    if tokio::time::timeout(grace, &mut serving).await.is_err() {
+                        anyhow::bail!(
+                            "requests in flight were still unanswered {} after the shutdown signal; \
+                             exiting without them (raise server.shutdown_timeout to wait longer)",
+                            humantime::format_duration(grace)
+                        );
                     }
-                    tracing::info!("shut down");
                 }
             }
+            tracing::info!("shut down");
             Ok(())
-        })
+        });
+        // Threads blocked on stdin, or guests' blocking file I/O, must not
+        // keep the process alive once serving is over.
+        runtime.shutdown_timeout(RUNTIME_STOP);
+        result
     }
 }
 
-/// Cancels `token` on SIGINT or SIGTERM.
-async fn cancel_on_signal(token: CancellationToken) {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
+/// Begins the drain on the first SIGINT or SIGTERM; exits at once, with a
+/// failure, on the second.
+async fn on_signals(shutdown: CancellationToken) {
+    let watch = |kind: SignalKind, name: &str| {
+        signal(kind)
+            .inspect_err(|e| tracing::warn!("cannot watch for {name}: {e}"))
+            .ok()
     };
+    let mut interrupt = watch(SignalKind::interrupt(), "SIGINT");
+    let mut terminate = watch(SignalKind::terminate(), "SIGTERM");
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
+        () = next(&mut interrupt) => {}
+        () = next(&mut terminate) => {}
     }
-    tracing::info!("shutdown signal received: finishing in-flight requests");
-    token.cancel();
+    tracing::info!(
+        "shutdown signal received: answering the requests in flight, taking no new ones \
+         (a second signal exits at once)"
+    );
+    shutdown.cancel();
+    tokio::select! {
+        () = next(&mut interrupt) => {}
+        () = next(&mut terminate) => {}
+    }
+    tracing::warn!("second signal: exiting at once, without waiting for the requests in flight");
+    std::process::exit(1);
+}
+
+/// The next delivery of `signal`; never, if it could not be watched.
+async fn next(signal: &mut Option<Signal>) {
+    match signal {
+        Some(signal) => {
+            signal.recv().await;
+        }
+        None => std::future::pending().await,
+    }
 }

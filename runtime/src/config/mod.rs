@@ -41,6 +41,9 @@ pub const DEFAULT_MAX_CONCURRENT_CALLS: u32 = 64;
 pub const DEFAULT_CACHE_MAX_SIZE: u64 = 1024 * 1024 * 1024;
 /// The largest tool result sent to a client when the config names no limit.
 pub const DEFAULT_MAX_RESULT_SIZE: u64 = 4 * 1024 * 1024;
+/// How long in-flight requests may take to finish after a shutdown signal
+/// when the config names no limit.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 
 const MIN_MEMORY: u64 = 1024 * 1024;
 const MAX_MEMORY: u64 = 4 * 1024 * 1024 * 1024;
@@ -77,6 +80,9 @@ pub struct ServerSettings {
     pub cache_max_size: u64,
     /// How long a call waits for a free slot before it is refused as busy.
     pub queue_timeout: Duration,
+    /// After SIGTERM or SIGINT, how long in-flight requests may take to
+    /// finish before the server exits anyway.
+    pub shutdown_timeout: Duration,
     /// What one call may take of the instance pool (`[server.pool]`).
     pub pool: PoolShare,
 }
@@ -363,7 +369,8 @@ impl Config {
                     .server
                     .max_result_size
                     .map_or(DEFAULT_MAX_RESULT_SIZE, |m| m.0),
-                http: http::resolve(raw.server.http, raw.server.auth, base),
+                http: http::resolve(raw.server.http, raw.server.auth, base)
+                    .map_err(|(key, message)| invalid(None, key, message))?,
                 cache_dir: match (raw.server.cache, raw.server.cache_dir) {
                     (false, _) => None,
                     (true, Some(dir)) => Some(base.join(dir)),
@@ -378,6 +385,10 @@ impl Config {
                     .server
                     .cache_max_size
                     .map_or(DEFAULT_CACHE_MAX_SIZE, |m| m.0),
+                shutdown_timeout: raw
+                    .server
+                    .shutdown_timeout
+                    .map_or(DEFAULT_SHUTDOWN_TIMEOUT, |t| t.0),
             },
             components,
         })
@@ -422,6 +433,7 @@ impl Default for RawServer {
             cache_max_size: None,
             cache: true,
             queue_timeout: None,
+            shutdown_timeout: None,
             http: RawHttp::default(),
             auth: RawAuth::default(),
             pool: RawPool::default(),
@@ -451,6 +463,7 @@ struct RawServer {
     #[serde(default = "yes")]
     cache: bool,
     queue_timeout: Option<Timeout>,
+    shutdown_timeout: Option<Timeout>,
     #[serde(default)]
     http: RawHttp,
     #[serde(default)]

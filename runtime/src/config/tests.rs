@@ -89,3 +89,20 @@ fn bad_tool_prefix_is_refused() {
         .to_string();
     assert!(err.contains("tool_prefix"), "{err}");
 }
+
+#[test]
+fn no_debug_output_shows_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("corral.toml");
+    let text = "[server.auth]\ntokens_env = \"TOKENS\"\n\
+                [components.c]\npath = \"c.wasm\"\n\
+                env = { API_KEY = \"literal-secret-1\" }\nenv_from_host = [\"HOST_SECRET\"]\n\
+                config = { password = \"literal-secret-2\" }\nconfig_from_host = [\"HOST_CONFIG\"]\n";
+    let config =
+        Config::parse_with_env(text, &path, |name| Some(format!("host-secret-of-{name}"))).unwrap();
+    let shown = format!("{config:?}");
+    assert!(shown.contains("API_KEY"), "{shown}");
+    for secret in ["literal-secret", "host-secret"] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+}

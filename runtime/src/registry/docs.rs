@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 
 /// The custom section holding the docs.
-pub const SECTION: &str = "package-docs";
+pub(super) const SECTION: &str = "package-docs";
 
 /// The doc comments of one component's WIT package.
 #[derive(Debug, Default, Deserialize)]

@@ -12,6 +12,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::sync::CancellationToken;
 use wasmtime::component::{ComponentExportIndex, Val};
 use wasmtime::{Store, UpdateDeadline};
@@ -64,31 +65,49 @@ fn check_host_memory(account: &HostMemory) -> wasmtime::Result<()> {
     Ok(())
 }
 
+/// One of the sandbox's call slots, held from before a call's arguments
+/// are decoded until its instance is gone.
+#[derive(Debug)]
+pub struct CallSlot {
+    _permit: OwnedSemaphorePermit,
+}
+
 impl Program {
-    /// Calls the exported function `export` with `args` in a fresh instance.
+    /// Waits for a free call slot: fails as busy after the queue timeout,
+    /// or as cancelled when `cancel` fires first. Taking the slot before
+    /// decoding a call's arguments means a waiting call holds only its
+    /// request, never its decoded arguments.
+    pub async fn reserve(&self, cancel: &CancellationToken) -> Result<CallSlot, CallError> {
+        let queue = tokio::time::timeout(
+            self.sandbox.queue_timeout,
+            self.sandbox.permits.clone().acquire_owned(),
+        );
+        tokio::select! {
+            permit = queue => match permit {
+                Ok(Ok(permit)) => Ok(CallSlot { _permit: permit }),
+                Ok(Err(_)) | Err(_) => Err(CallError::Busy {
+                    slots: self.sandbox.slots,
+                    waited: self.sandbox.queue_timeout,
+                }),
+            },
+            () = cancel.cancelled() => Err(CallError::Cancelled),
+        }
+    }
+
+    /// Calls the exported function `export` with `args` in a fresh
+    /// instance, in the call slot `slot` (see [`Program::reserve`]).
     ///
-    /// Waits for a free call slot first. The call stops when it returns, when
-    /// it exhausts a budget (fuel, memory, host resources, deadline) or when
-    /// `cancel` fires.
+    /// The call stops when it returns, when it exhausts a budget (fuel,
+    /// memory, host resources, deadline) or when `cancel` fires.
     pub async fn call(
         &self,
+        slot: CallSlot,
         export: &ComponentExportIndex,
         args: &[Val],
         has_result: bool,
         cancel: &CancellationToken,
     ) -> CallReport {
-        let queue =
-            tokio::time::timeout(self.sandbox.queue_timeout, self.sandbox.permits.acquire());
-        let _permit = tokio::select! {
-            permit = queue => match permit {
-                Ok(permit) => permit.ok(),
-                Err(_) => return CallReport::failed(CallError::Busy {
-                    slots: self.sandbox.slots,
-                    waited: self.sandbox.queue_timeout,
-                }),
-            },
-            () = cancel.cancelled() => return CallReport::failed(CallError::Cancelled),
-        };
+        let _slot = slot;
         let started = Instant::now();
         let limits = self.limits;
         let running = self.sandbox.ticker.running(started + limits.timeout);

@@ -22,4 +22,4 @@ mod ticker;
 pub use cache::{ArtifactCache, Origin};
 pub use engine::{Program, Sandbox, SandboxError, SandboxSettings};
 pub use error::CallError;
-pub use executor::CallReport;
+pub use executor::{CallReport, CallSlot};

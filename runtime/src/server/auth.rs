@@ -10,6 +10,7 @@
 //! metadata, as MCP asks of an OAuth resource server.
 
 use std::collections::{BTreeMap, HashSet};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -22,13 +23,17 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::config::JwtSettings;
+use crate::config::{HttpSettings, JwtSettings};
 
-/// Who a request comes from: the tools it may see and call.
+/// Who a request comes from: the tools it may see and call, and who owns
+/// what it opens.
 #[derive(Debug, Clone, Default)]
 pub struct Principal {
     /// `None`: every tool. `Some`: only these.
     pub tools: Option<Arc<HashSet<String>>>,
+    /// Who this is, for ownership (sessions): a static token's digest, or a
+    /// JWT's issuer and subject. `None` without authentication.
+    owner: Option<Arc<str>>,
 }
 
 impl Principal {
@@ -36,10 +41,32 @@ impl Principal {
     pub fn allows(&self, tool: &str) -> bool {
         self.tools.as_ref().is_none_or(|t| t.contains(tool))
     }
+
+    /// Who owns what this principal opens; equal for the same token (or
+    /// the same JWT subject), never a secret.
+    pub(crate) fn owner(&self) -> Option<&Arc<str>> {
+        self.owner.as_ref()
+    }
+
+    /// A principal that may use only `tools`, for tests.
+    #[cfg(test)]
+    pub(crate) fn limited<'a>(tools: impl IntoIterator<Item = &'a str>) -> Principal {
+        Principal {
+            tools: Some(Arc::new(tools.into_iter().map(str::to_owned).collect())),
+            owner: Some("test".into()),
+        }
+    }
+}
+
+/// A short, stable name for a token, derived from its digest: it tells
+/// tokens apart without revealing them.
+fn digest_name(kind: &str, digest: &[u8]) -> Arc<str> {
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("{kind}:{hex}").into()
 }
 
 /// A configured token and the tools it may use (`None`: every tool).
-pub type TokenEntry = (String, Option<HashSet<String>>);
+pub(super) type TokenEntry = (String, Option<HashSet<String>>);
 
 struct Token {
     digest: [u8; 32],
@@ -47,17 +74,17 @@ struct Token {
 }
 
 /// The accepted tokens.
-pub struct TokenAuth {
+pub(super) struct TokenAuth {
     tokens: Vec<Token>,
     jwt: Option<JwtVerifier>,
     metadata_url: String,
 }
 
 /// Verifies JWT bearer tokens and maps their scopes to tools.
-pub struct JwtVerifier {
-    keys: Vec<(Option<String>, Algorithm, DecodingKey)>,
-    issuer: String,
-    audience: String,
+pub(super) struct JwtVerifier {
+    /// Each key with its id and the checks a token signed by it must pass
+    /// (built once, at start).
+    keys: Vec<(Option<String>, DecodingKey, Validation)>,
     /// Scope → tools; `"*"` means every tool. Empty: every tool.
     scopes: BTreeMap<String, Vec<String>>,
 }
@@ -66,12 +93,17 @@ pub struct JwtVerifier {
 struct Claims {
     #[serde(default)]
     scope: Option<String>,
+    #[serde(default)]
+    iss: Option<String>,
+    #[serde(default)]
+    sub: Option<String>,
 }
 
 impl JwtVerifier {
-    /// Loads the keys named by `settings`.
-    pub fn new(
+    /// Loads the keys named by `settings`; tokens must name `audience`.
+    pub(super) fn new(
         settings: &JwtSettings,
+        audience: &str,
         scopes: BTreeMap<String, Vec<String>>,
     ) -> Result<JwtVerifier, String> {
         let mut keys = Vec::new();
@@ -114,12 +146,17 @@ impl JwtVerifier {
                     .into(),
             );
         }
-        Ok(JwtVerifier {
-            keys,
-            issuer: settings.issuer.clone(),
-            audience: settings.audience.clone(),
-            scopes,
-        })
+        let keys = keys
+            .into_iter()
+            .map(|(kid, algorithm, key)| {
+                let mut validation = Validation::new(algorithm);
+                validation.set_issuer(&[&settings.issuer]);
+                validation.set_audience(&[audience]);
+                validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+                (kid, key, validation)
+            })
+            .collect();
+        Ok(JwtVerifier { keys, scopes })
     }
 
     fn verify(&self, token: &str) -> Option<Principal> {
@@ -127,19 +164,26 @@ impl JwtVerifier {
         let claims = self
             .keys
             .iter()
-            .filter(|(kid, alg, _)| {
-                *alg == header.alg && (header.kid.is_none() || kid.is_none() || *kid == header.kid)
+            .filter(|(kid, _, validation)| {
+                validation.algorithms.contains(&header.alg)
+                    && (header.kid.is_none() || kid.is_none() || *kid == header.kid)
             })
-            .find_map(|(_, alg, key)| {
-                let mut validation = Validation::new(*alg);
-                validation.set_issuer(&[&self.issuer]);
-                validation.set_audience(&[&self.audience]);
-                validation.set_required_spec_claims(&["exp", "iss", "aud"]);
-                jsonwebtoken::decode::<Claims>(token, key, &validation).ok()
+            .find_map(|(_, key, validation)| {
+                jsonwebtoken::decode::<Claims>(token, key, validation).ok()
             })?
             .claims;
+        // A refreshed token of the same subject is the same owner; a token
+        // without a subject owns only what it opened itself.
+        let owner = match (&claims.iss, &claims.sub) {
+            (Some(iss), Some(sub)) => format!("jwt:{iss} {sub}").into(),
+            _ => digest_name("jwt", &Sha256::digest(token.as_bytes())),
+        };
+        let everything = Principal {
+            tools: None,
+            owner: Some(owner.clone()),
+        };
         if self.scopes.is_empty() {
-            return Some(Principal::default());
+            return Some(everything);
         }
         let mut tools = HashSet::new();
         for scope in claims
@@ -150,22 +194,124 @@ impl JwtVerifier {
         {
             for tool in self.scopes.get(scope).into_iter().flatten() {
                 if tool == "*" {
-                    return Some(Principal::default());
+                    return Some(everything);
                 }
                 tools.insert(tool.clone());
             }
         }
         Some(Principal {
             tools: Some(Arc::new(tools)),
+            owner: Some(owner),
         })
     }
 }
 
+/// What `corral check` verifies of authentication: every credential
+/// loads as `serve` would load it, on `settings.listen` (or a loopback
+/// address when the server would serve stdio). The warnings name tokens
+/// and scopes that list tools no component offers (`tools`).
+pub fn check(settings: &HttpSettings, tools: &[&str]) -> Result<Vec<String>, String> {
+    let local = settings
+        .listen
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+    let offered: HashSet<&str> = tools.iter().copied().collect();
+    Ok(load(settings, local)?
+        .map(|auth| auth.unknown_tools(&offered))
+        .unwrap_or_default())
+}
+
+/// Loads every credential `settings` name (the tokens file, the tokens
+/// variable, the JWT keys), as the server bound to `local` checks them;
+/// `None` when none is configured. The error says which one failed.
+pub(super) fn load(
+    settings: &HttpSettings,
+    local: SocketAddr,
+) -> Result<Option<TokenAuth>, String> {
+    let mut tokens = Vec::new();
+    if let Some(path) = &settings.tokens_file {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            format!(
+                "server.auth.tokens_file: cannot read {}: {e}",
+                path.display()
+            )
+        })?;
+        tokens.extend(TokenAuth::parse_file(&text, path)?);
+    }
+    if let Some(name) = &settings.tokens_env {
+        let value = std::env::var(name).map_err(|_| {
+            format!("the environment variable {name} (server.auth.tokens_env) is not set")
+        })?;
+        tokens.extend(
+            value
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(|t| (t.to_owned(), None)),
+        );
+    }
+    let jwt = match (&settings.jwt, settings.jwt_audience(local)) {
+        (Some(jwt), Some(audience)) => {
+            Some(JwtVerifier::new(jwt, &audience, settings.scopes.clone())?)
+        }
+        _ => None,
+    };
+    if tokens.is_empty() && jwt.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(TokenAuth::new(
+        tokens,
+        jwt,
+        settings.metadata_url(local),
+    )))
+}
+
 impl TokenAuth {
+    /// What names a tool that no component offers (`tools` are the names
+    /// offered): a token's list (the token shown by its digest name, never
+    /// itself) or a scope. Such an entry grants nothing; it is most likely
+    /// a typo or a tool that was renamed.
+    pub(super) fn unknown_tools(&self, tools: &HashSet<&str>) -> Vec<String> {
+        let mut warnings = Vec::new();
+        for token in &self.tokens {
+            let Some(allowed) = &token.principal.tools else {
+                continue;
+            };
+            let mut unknown: Vec<&str> = allowed
+                .iter()
+                .map(String::as_str)
+                .filter(|t| !tools.contains(t))
+                .collect();
+            unknown.sort_unstable();
+            if !unknown.is_empty() {
+                let owner = token.principal.owner.as_deref().unwrap_or("a token");
+                warnings.push(format!(
+                    "tokens_file: {owner} lists tools no component offers: {}",
+                    unknown.join(", ")
+                ));
+            }
+        }
+        if let Some(jwt) = &self.jwt {
+            for (scope, names) in &jwt.scopes {
+                let unknown: Vec<&str> = names
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|t| *t != "*" && !tools.contains(t))
+                    .collect();
+                if !unknown.is_empty() {
+                    warnings.push(format!(
+                        "server.auth.scopes.{scope} names tools no component offers: {}",
+                        unknown.join(", ")
+                    ));
+                }
+            }
+        }
+        warnings
+    }
+
     /// Parses a tokens file: one token per line, optionally followed by
     /// whitespace and a comma-separated list of tool names; `#` starts a
     /// comment line.
-    pub fn parse_file(text: &str, source: &Path) -> Result<Vec<TokenEntry>, String> {
+    pub(super) fn parse_file(text: &str, source: &Path) -> Result<Vec<TokenEntry>, String> {
         let mut tokens = Vec::new();
         for (i, line) in text.lines().enumerate() {
             let line = line.trim();
@@ -190,7 +336,7 @@ impl TokenAuth {
     }
 
     /// Builds the checker; `metadata_url` is advertised in 401 answers.
-    pub fn new(
+    pub(super) fn new(
         tokens: Vec<TokenEntry>,
         jwt: Option<JwtVerifier>,
         metadata_url: String,
@@ -199,11 +345,15 @@ impl TokenAuth {
             jwt,
             tokens: tokens
                 .into_iter()
-                .map(|(token, tools)| Token {
-                    digest: Sha256::digest(token.as_bytes()).into(),
-                    principal: Principal {
-                        tools: tools.map(Arc::new),
-                    },
+                .map(|(token, tools)| {
+                    let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+                    Token {
+                        digest,
+                        principal: Principal {
+                            tools: tools.map(Arc::new),
+                            owner: Some(digest_name("token", &digest)),
+                        },
+                    }
                 })
                 .collect(),
             metadata_url,
@@ -240,7 +390,7 @@ impl TokenAuth {
 
 /// The axum middleware: lets a request through with its [`Principal`]
 /// attached, or answers 401.
-pub async fn require_token(
+pub(super) async fn require_token(
     State(auth): State<Arc<TokenAuth>>,
     mut request: Request,
     next: Next,
@@ -295,6 +445,17 @@ mod tests {
         );
         let limited = auth.check("BBBBBBBBBBBBBBBBBBBB").unwrap();
         assert!(limited.allows("add") && !limited.allows("spin"));
+        // Each token owns what it opens; the owner name never holds it.
+        let owner = |t: &str| auth.check(t).unwrap().owner().cloned().unwrap();
+        assert_eq!(owner("AAAAAAAAAAAAAAAAAAAA"), owner("AAAAAAAAAAAAAAAAAAAA"));
+        assert_ne!(owner("AAAAAAAAAAAAAAAAAAAA"), owner("BBBBBBBBBBBBBBBBBBBB"));
+        assert!(!owner("AAAAAAAAAAAAAAAAAAAA").contains("AAAA"));
         assert!(auth.check("CCCCCCCCCCCCCCCCCCCC").is_none());
+
+        let offered: HashSet<&str> = ["add"].into();
+        let warnings = auth.unknown_tools(&offered);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("divide"), "{warnings:?}");
+        assert!(!warnings[0].contains("BBBB"), "{warnings:?}");
     }
 }

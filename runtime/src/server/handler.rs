@@ -6,7 +6,10 @@
 //! failure a tool can have is an `isError` result, never a protocol error,
 //! so the model reads it; only an unknown tool name is a protocol error.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+
+use futures::FutureExt;
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
@@ -23,6 +26,7 @@ use crate::registry::{Answer, Registry, ToolSpec};
 use crate::sandbox::CallError;
 use crate::wit_json::{Limit, TooLarge};
 
+use super::metrics::{Held, ToolSeries};
 use super::{Metrics, Principal};
 
 /// The MCP server over one registry; cheap to clone (one per session).
@@ -34,6 +38,8 @@ pub struct CorralServer {
 struct Shared {
     registry: Registry,
     metrics: Metrics,
+    /// Each tool's metric series, in the registry's order.
+    series: Vec<ToolSeries>,
     max_result_size: u64,
     info: ServerConfig,
     tools: Vec<Tool>,
@@ -51,10 +57,17 @@ impl CorralServer {
         if let Some(instructions) = &settings.instructions {
             info = info.with_instructions(instructions);
         }
+        let metrics = Metrics::default();
+        let series = registry
+            .tools()
+            .iter()
+            .map(|t| metrics.tool(&t.name))
+            .collect();
         CorralServer {
             shared: Arc::new(Shared {
                 registry,
-                metrics: Metrics::default(),
+                metrics,
+                series,
                 max_result_size: settings.max_result_size,
                 info,
                 tools,
@@ -71,16 +84,30 @@ impl CorralServer {
     async fn run(
         &self,
         tool: &ToolSpec,
+        series: &ToolSeries,
         request: &CallToolRequestParams,
         context: &RequestContext<RoleServer>,
     ) -> Answer {
+        // A slot first: a waiting call holds its JSON request, never its
+        // decoded arguments.
+        let waiting = Held::new(&self.shared.metrics.open.calls_waiting);
+        let reserved = tool.program.reserve(&context.ct).await;
+        drop(waiting);
+        let slot = match reserved {
+            Ok(slot) => slot,
+            Err(error) => {
+                tracing::info!(tool = %tool.name, outcome = error.kind(), "call not run: {error}");
+                self.shared.metrics.record(series, error.kind(), 0.0, 0, 0);
+                return Answer::error(error.to_string());
+            }
+        };
         let args = match tool.arguments(request.arguments.as_ref()) {
             Ok(args) => args,
             Err(errors) => {
                 tracing::info!(tool = %tool.name, outcome = "invalid_arguments", "refused a call before running it");
                 self.shared
                     .metrics
-                    .record(&tool.name, "invalid_arguments", 0.0, 0, 0);
+                    .record(series, "invalid_arguments", 0.0, 0, 0);
                 let list: Vec<String> = errors.iter().map(|e| format!("- {e}")).collect();
                 return Answer::error(format!(
                     "invalid arguments for tool {:?} (nothing was run):\n{}\nSee the tool's inputSchema for the expected shape.",
@@ -89,10 +116,12 @@ impl CorralServer {
                 ));
             }
         };
+        let running = Held::new(&self.shared.metrics.open.calls_running);
         let report = tool
             .program
-            .call(&tool.export, &args, tool.has_result(), &context.ct)
+            .call(slot, &tool.export, &args, tool.has_result(), &context.ct)
             .await;
+        drop(running);
         let mut report = report;
         log_output(&tool.name, "stdout", &report.stdout);
         log_output(&tool.name, "stderr", &report.stderr);
@@ -159,7 +188,7 @@ impl CorralServer {
         };
         answer.denials = std::mem::take(&mut report.denials);
         self.shared.metrics.record(
-            &tool.name,
+            series,
             outcome,
             report.duration.as_secs_f64(),
             report.fuel_used,
@@ -260,13 +289,18 @@ impl ServerHandler for CorralServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let visible = principal(&context).allows(&request.name);
-        let Some(tool) = self
+        let found = self
             .shared
             .registry
-            .get(&request.name)
+            .index_of(&request.name)
             .filter(|_| visible)
-            .cloned()
-        else {
+            .and_then(|i| {
+                Some((
+                    self.shared.registry.tools().get(i)?,
+                    self.shared.series.get(i)?,
+                ))
+            });
+        let Some((tool, series)) = found else {
             return Err(ErrorData::invalid_params(
                 format!(
                     "unknown tool {:?}: tools/list names the tools this server offers",
@@ -275,7 +309,22 @@ impl ServerHandler for CorralServer {
                 None,
             ));
         };
-        let answer = self.run(&tool, &request, &context).await;
+        // A panic anywhere below becomes an error answer: an unanswered
+        // request would hold its place among the requests in flight.
+        let answer = match AssertUnwindSafe(self.run(tool, series, &request, &context))
+            .catch_unwind()
+            .await
+        {
+            Ok(answer) => answer,
+            Err(_) => {
+                tracing::error!(tool = %tool.name, "the server failed while running a call (a bug)");
+                self.shared.metrics.record(series, "host", 0.0, 0, 0);
+                Answer::error(
+                    "internal error: the server failed while running the tool (retry; if it \
+                     persists, the server's log says more)",
+                )
+            }
+        };
         // Denials explain an error, so they join its text; next to a
         // success they are a note of their own.
         let denials = answer.denials.join("\n");

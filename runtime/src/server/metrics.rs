@@ -1,12 +1,20 @@
-//! Per-tool call metrics in Prometheus format, served at `/metrics`.
+//! Call and transport metrics in Prometheus format, served at `/metrics`.
+//!
+//! Per tool: calls by outcome, duration, fuel, peak memory. For the front
+//! door: requests, connections and sessions open, calls running and waiting
+//! for a slot, and refusals by reason. A principal limited to some tools
+//! sees only those tools' series.
 
 use std::sync::Mutex;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+
+use super::Principal;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ToolLabels {
@@ -16,7 +24,23 @@ struct ToolLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabels {
     tool: String,
-    outcome: String,
+    outcome: &'static str,
+}
+
+/// One tool's series, created once at start: a successful call records
+/// through these handles without building a label or taking a lock.
+#[derive(Clone)]
+pub struct ToolSeries {
+    tool: String,
+    ok: Counter,
+    duration: Histogram,
+    fuel: Counter,
+    memory: Histogram,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    reason: &'static str,
 }
 
 /// The metrics of one server.
@@ -26,6 +50,42 @@ pub struct Metrics {
     duration: Family<ToolLabels, Histogram>,
     fuel: Family<ToolLabels, Counter>,
     memory: Family<ToolLabels, Histogram>,
+    /// Gauges of what the front door holds open.
+    pub(crate) open: OpenGauges,
+    refused: Family<ReasonLabels, Counter>,
+}
+
+/// What the server holds open right now; each gauge is a cheap handle.
+#[derive(Clone, Default)]
+pub(crate) struct OpenGauges {
+    /// Requests being served (HTTP `/mcp` requests until their answer ends,
+    /// stdio requests until their answer is written).
+    pub(crate) requests: Gauge,
+    /// Open HTTP connections.
+    pub(crate) connections: Gauge,
+    /// Open HTTP sessions.
+    pub(crate) sessions: Gauge,
+    /// Tool calls holding a call slot.
+    pub(crate) calls_running: Gauge,
+    /// Tool calls waiting for a call slot.
+    pub(crate) calls_waiting: Gauge,
+}
+
+/// Holds one unit of a gauge: counted on creation, released on drop.
+pub(crate) struct Held(Gauge);
+
+impl Held {
+    /// Adds one to `gauge` until the returned value is dropped.
+    pub(crate) fn new(gauge: &Gauge) -> Held {
+        gauge.inc();
+        Held(gauge.clone())
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 impl Default for Metrics {
@@ -65,31 +125,98 @@ impl Default for Metrics {
             "Peak guest linear memory per call",
             memory.clone(),
         );
+        let open = OpenGauges::default();
+        registry.register(
+            "tool_calls_running",
+            "Tool calls holding a call slot (server.max_concurrent_calls)",
+            open.calls_running.clone(),
+        );
+        registry.register(
+            "tool_calls_waiting",
+            "Tool calls waiting for a call slot",
+            open.calls_waiting.clone(),
+        );
+        registry.register(
+            "requests_in_flight",
+            "Requests being served, until their answer ends",
+            open.requests.clone(),
+        );
+        registry.register(
+            "http_connections",
+            "Open HTTP connections (server.http.max_connections)",
+            open.connections.clone(),
+        );
+        registry.register(
+            "http_sessions",
+            "Open HTTP sessions (server.http.max_sessions)",
+            open.sessions.clone(),
+        );
+        let refused = Family::<ReasonLabels, Counter>::default();
+        registry.register(
+            "refused",
+            "Requests and connections refused or closed under pressure, by reason",
+            refused.clone(),
+        );
         Metrics {
             registry: Mutex::new(registry),
             calls,
             duration,
             fuel,
             memory,
+            open,
+            refused,
         }
     }
 }
 
 impl Metrics {
-    /// Records one call.
-    pub fn record(&self, tool: &str, outcome: &str, seconds: f64, fuel: u64, memory: u64) {
+    /// The series of `tool`, to record its calls with.
+    pub fn tool(&self, tool: &str) -> ToolSeries {
         let labels = ToolLabels {
             tool: tool.to_owned(),
         };
-        self.calls
-            .get_or_create(&OutcomeLabels {
-                tool: tool.to_owned(),
-                outcome: outcome.to_owned(),
-            })
-            .inc();
-        self.duration.get_or_create(&labels).observe(seconds);
-        self.fuel.get_or_create(&labels).inc_by(fuel);
-        self.memory.get_or_create(&labels).observe(memory as f64);
+        ToolSeries {
+            tool: tool.to_owned(),
+            ok: self
+                .calls
+                .get_or_create(&OutcomeLabels {
+                    tool: tool.to_owned(),
+                    outcome: "ok",
+                })
+                .clone(),
+            duration: self.duration.get_or_create(&labels).clone(),
+            fuel: self.fuel.get_or_create(&labels).clone(),
+            memory: self.memory.get_or_create(&labels).clone(),
+        }
+    }
+
+    /// Records one call of `series`'s tool.
+    pub fn record(
+        &self,
+        series: &ToolSeries,
+        outcome: &'static str,
+        seconds: f64,
+        fuel: u64,
+        memory: u64,
+    ) {
+        if outcome == "ok" {
+            series.ok.inc();
+        } else {
+            self.calls
+                .get_or_create(&OutcomeLabels {
+                    tool: series.tool.clone(),
+                    outcome,
+                })
+                .inc();
+        }
+        series.duration.observe(seconds);
+        series.fuel.inc_by(fuel);
+        series.memory.observe(memory as f64);
+    }
+
+    /// Counts one refusal (`busy`, `draining`, `sessions`, …).
+    pub(crate) fn refused(&self, reason: &'static str) {
+        self.refused.get_or_create(&ReasonLabels { reason }).inc();
     }
 
     /// The Prometheus text exposition.
@@ -98,6 +225,27 @@ impl Metrics {
         let registry = self.registry.lock().unwrap_or_else(|e| e.into_inner());
         if prometheus_client::encoding::text::encode(&mut out, &registry).is_err() {
             out.clear();
+        }
+        out
+    }
+
+    /// The exposition as `principal` may see it: the series of the tools it
+    /// may use, and every series that names no tool.
+    pub fn render_for(&self, principal: &Principal) -> String {
+        let text = self.render();
+        if principal.tools.is_none() {
+            return text;
+        }
+        let mut out = String::with_capacity(text.len());
+        for line in text.lines() {
+            let tool = line
+                .split_once("tool=\"")
+                .and_then(|(_, rest)| rest.split_once('"'))
+                .map(|(tool, _)| tool);
+            if line.starts_with('#') || tool.is_none_or(|t| principal.allows(t)) {
+                out.push_str(line);
+                out.push('\n');
+            }
         }
         out
     }
@@ -110,9 +258,10 @@ mod tests {
     #[test]
     fn calls_are_counted_per_tool_and_outcome() {
         let metrics = Metrics::default();
-        metrics.record("add", "ok", 0.001, 100, 1 << 20);
-        metrics.record("add", "ok", 0.002, 100, 1 << 20);
-        metrics.record("spin", "out_of_fuel", 1.0, 1000, 1 << 20);
+        let (add, spin) = (metrics.tool("add"), metrics.tool("spin"));
+        metrics.record(&add, "ok", 0.001, 100, 1 << 20);
+        metrics.record(&add, "ok", 0.002, 100, 1 << 20);
+        metrics.record(&spin, "out_of_fuel", 1.0, 1000, 1 << 20);
         let text = metrics.render();
         assert!(
             text.contains("corral_tool_calls_total{tool=\"add\",outcome=\"ok\"} 2"),
@@ -126,5 +275,22 @@ mod tests {
             text.contains("corral_tool_call_duration_seconds_count{tool=\"add\"} 2"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_limited_principal_sees_only_its_tools() {
+        let metrics = Metrics::default();
+        metrics.record(&metrics.tool("add"), "ok", 0.001, 100, 1 << 20);
+        metrics.record(&metrics.tool("secret"), "ok", 0.001, 100, 1 << 20);
+        metrics.refused("busy");
+        let limited = Principal::limited(["add"]);
+        let text = metrics.render_for(&limited);
+        assert!(text.contains("tool=\"add\""), "{text}");
+        assert!(!text.contains("secret"), "{text}");
+        assert!(
+            text.contains("corral_refused_total{reason=\"busy\"} 1"),
+            "{text}"
+        );
+        assert!(metrics.render_for(&Principal::default()).contains("secret"));
     }
 }

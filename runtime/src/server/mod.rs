@@ -11,8 +11,8 @@ mod http;
 mod metrics;
 mod stdio;
 
-pub use auth::Principal;
+pub use auth::{Principal, check as check_auth};
 pub use handler::CorralServer;
-pub use http::{HttpError, router, serve_http};
+pub use http::{HttpError, serve_http};
 pub use metrics::Metrics;
 pub use stdio::serve_stdio;

@@ -14,7 +14,7 @@ use super::json_name;
 use super::schema::F32_LIMIT;
 
 /// Errors reported for one call at most; the rest are summarised.
-pub const MAX_ERRORS: usize = 20;
+pub(super) const MAX_ERRORS: usize = 20;
 
 /// One argument that does not fit its WIT type.
 #[derive(Debug, Clone, PartialEq, Eq)]
