@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use wasmtime::component::{Type, Val};
 
 use super::json_name;
+use super::schema::F32_LIMIT;
 
 /// Errors reported for one call at most; the rest are summarised.
 pub(super) const MAX_ERRORS: usize = 20;
@@ -150,7 +151,7 @@ impl Decoder {
             Type::U64 => self.int(value, "u64", |n| u64::try_from(n).ok().map(Val::U64)),
             Type::Float32 => {
                 let f = self.float(value)?;
-                if f.abs() > f32::MAX as f64 {
+                if f.abs() > F32_LIMIT {
                     return self.fail_none(format!("{f:e} is out of range for f32"));
                 }
                 Some(Val::Float32(f as f32))
@@ -293,19 +294,20 @@ impl Decoder {
         let Value::Number(n) = value else {
             return self.mismatch(&format!("an integer ({ty})"), value);
         };
+        // JSON Schema's "integer" is any number without a fraction, `1.0`
+        // and `1e3` too; serde_json reads those (and integers beyond 64
+        // bits) as floats. A float without a fraction converts to i128
+        // exactly below 2^127, and saturates above, out of every range.
         let wide = n
             .as_i64()
             .map(i128::from)
-            .or_else(|| n.as_u64().map(i128::from));
+            .or_else(|| n.as_u64().map(i128::from))
+            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i128));
         match wide {
             Some(w) => match fit(w) {
                 Some(v) => Some(v),
                 None => self.fail_none(format!("{n} is out of range for {ty}")),
             },
-            // serde_json reads integers beyond 64 bits as floats.
-            None if n.as_f64().is_some_and(|f| f.fract() == 0.0) => {
-                self.fail_none(format!("{n} is out of range for {ty}"))
-            }
             None => self.fail_none(format!("expected an integer ({ty}), got {n}")),
         }
     }
@@ -389,6 +391,16 @@ impl Decoder {
                     case_list(cases)
                 )),
             };
+        }
+        // A case without a payload has one spelling, its name; the schema
+        // lists no `{"case": null}` for it.
+        if let Value::Object(o) = value
+            && let (Some((key, _)), 1) = (o.iter().next(), o.len())
+            && let Some((_, None)) = cases.iter().find(|(n, _)| json_name(n) == *key)
+        {
+            return self.fail_none(format!(
+                "case {key:?} takes no payload: write it as the string {key:?}"
+            ));
         }
         self.tagged(cases, value)
     }

@@ -7,14 +7,15 @@
 //! | WIT | JSON |
 //! |---|---|
 //! | `bool` | `true` |
-//! | `s8`…`u64` | integer within the type's exact bounds |
-//! | `f32`, `f64` | number (outputs may also be `"NaN"`, `"Infinity"`, `"-Infinity"`) |
+//! | `s8`…`u64` | integer within the type's exact bounds (`7.0` included) |
+//! | `f32` | number up to ±3.4028235e38 (outputs may also be `"NaN"`, `"Infinity"`, `"-Infinity"`) |
+//! | `f64` | number (outputs may also be `"NaN"`, `"Infinity"`, `"-Infinity"`) |
 //! | `char` | one-character string |
 //! | `string` | string |
 //! | `list<T>` | array |
 //! | `record` | object, snake_case keys; `option` fields may be left out |
 //! | `tuple<…>` | fixed-length array (`prefixItems`) |
-//! | `variant` | `"case"` without payload, `{"case": payload}` with one |
+//! | `variant` | `"case"` without payload (only so), `{"case": payload}` with one |
 //! | `enum` | one of the snake_case case names |
 //! | `option<T>` | `null` or the value (`{"some": v}` when `T` is itself an option) |
 //! | `result<T, E>` | `{"ok": v}` or `{"err": e}` |
@@ -36,5 +37,7 @@ pub fn json_name(wit_name: &str) -> String {
     wit_name.replace('-', "_")
 }
 
+#[cfg(test)]
+mod properties;
 #[cfg(test)]
 mod tests;

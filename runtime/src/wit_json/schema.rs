@@ -33,13 +33,11 @@ pub fn schema(ty: &Type, direction: Direction) -> Result<Value, Unsupported> {
         Type::U32 => int(0, u32::MAX as u64),
         Type::S64 => int(i64::MIN, i64::MAX as u64),
         Type::U64 => int(0, u64::MAX),
-        Type::Float32 | Type::Float64 => match direction {
-            Direction::Input => json!({ "type": "number" }),
-            Direction::Output => json!({ "anyOf": [
-                { "type": "number" },
-                { "enum": ["NaN", "Infinity", "-Infinity"] },
-            ]}),
-        },
+        Type::Float32 => float(
+            json!({ "type": "number", "minimum": -F32_LIMIT, "maximum": F32_LIMIT }),
+            direction,
+        ),
+        Type::Float64 => float(json!({ "type": "number" }), direction),
         Type::Char => json!({ "type": "string", "minLength": 1, "maxLength": 1 }),
         Type::String => json!({ "type": "string" }),
         Type::List(list) => json!({ "type": "array", "items": schema(&list.ty(), direction)? }),
@@ -108,6 +106,23 @@ pub fn schema(ty: &Type, direction: Direction) -> Result<Value, Unsupported> {
         Type::Stream(_) => return Err(Unsupported("a stream")),
         Type::ErrorContext => return Err(Unsupported("an error-context")),
     })
+}
+
+/// The largest magnitude an `f32` argument may have: `f32::MAX` written
+/// as its shortest decimal, which is how results spell it. Every number up
+/// to it rounds to a finite `f32` (to `f32::MAX` at the end), so the schema
+/// and the decoder can share this one bound.
+pub(super) const F32_LIMIT: f64 = 3.4028235e38;
+
+/// A float: `finite` as an argument; a result may also be non-finite.
+fn float(finite: Value, direction: Direction) -> Value {
+    match direction {
+        Direction::Input => finite,
+        Direction::Output => json!({ "anyOf": [
+            finite,
+            { "enum": ["NaN", "Infinity", "-Infinity"] },
+        ]}),
+    }
 }
 
 fn int(min: i64, max: u64) -> Value {
