@@ -13,6 +13,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -96,9 +97,17 @@ pub(crate) struct Sessions {
 impl Sessions {
     /// Sessions that end after `settings.session_idle_timeout` without a
     /// request, recorded in `table`.
+    ///
+    /// rmcp drops a request's stream once it is answered, but keeps the
+    /// stream of a cancelled request (about 3 KiB) for `completed_cache_ttl`,
+    /// 60 s by default, so that a client could resume it and read that
+    /// nothing more comes. A session cancelling calls in a loop then made the
+    /// server hold memory in proportion to how fast it cancelled. With no
+    /// time to live, the session drops each at its next message.
     pub(crate) fn new(settings: &HttpSettings, table: Arc<SessionTable>) -> Sessions {
         let mut inner = LocalSessionManager::default();
         inner.session_config.keep_alive = Some(settings.session_idle_timeout);
+        inner.session_config.completed_cache_ttl = Duration::ZERO;
         Sessions { inner, table }
     }
 }
