@@ -231,3 +231,65 @@ async fn a_session_keeps_nothing_for_its_cancelled_calls() {
         json!({"result": "still alive"})
     );
 }
+
+/// A session with a call in flight is not idle. rmcp's keep-alive counted
+/// only the time since a session's last message, so a call that ran (or
+/// waited for a slot) longer than `session_idle_timeout` ended its session
+/// and lost its answer.
+#[tokio::test]
+async fn a_call_longer_than_the_idle_timeout_keeps_its_session() {
+    let server = Corral::http(&long_spin(
+        &config(
+            "max_concurrent_calls = 1\nqueue_timeout = \"1h\"",
+            "session_idle_timeout = \"1s\"",
+            "",
+        ),
+        "1h",
+    ));
+    let base = server.base();
+    let sessions = || metric(&base, None, "corral_http_sessions");
+    // A call that holds the only call slot until it is cancelled, and one
+    // that waits for the slot.
+    let holder = Session::open(&server.mcp(), None).await;
+    let blocker = holder.post(&call(0, "spin", json!({}))).await;
+    assert_eq!(blocker.status(), 200);
+    until("the blocking call to run", || async {
+        metric(&base, None, "corral_tool_calls_running").await == Some(1.0)
+    })
+    .await;
+    let waiter = Session::open(&server.mcp(), None).await;
+    let waiting = waiter.post(&call(1, "add", json!({"a": 1, "b": 2}))).await;
+    assert_eq!(waiting.status(), 200);
+    until("the second call to wait for the slot", || async {
+        metric(&base, None, "corral_tool_calls_waiting").await == Some(1.0)
+    })
+    .await;
+    // A session opened after both calls, and left idle: once it has ended,
+    // the two sessions above have been silent for longer than the timeout.
+    let _clock = Session::open(&server.mcp(), None).await;
+    assert_eq!(sessions().await, Some(3.0));
+    until("the idle session to end", || async {
+        sessions().await.is_some_and(|n| n < 3.0)
+    })
+    .await;
+    assert_eq!(sessions().await, Some(2.0), "{}", server.log());
+    let cancelled = holder
+        .post(
+            &json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+                      "params": {"requestId": 0, "reason": "test"}}),
+        )
+        .await;
+    assert_eq!(cancelled.status(), 202, "the holder's session ended");
+    let body = waiting.text().await.unwrap();
+    assert_eq!(
+        answer(&body, 1)["result"]["structuredContent"],
+        json!({"result": 3}),
+        "{body}"
+    );
+    drop(blocker);
+    // Idle again, both end.
+    until("the sessions to end once idle", || async {
+        sessions().await == Some(0.0)
+    })
+    .await;
+}
