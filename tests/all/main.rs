@@ -13,6 +13,7 @@ mod containment;
 mod faults;
 mod front_door;
 mod http;
+mod load;
 mod protocol;
 mod startup;
 mod tools_list;

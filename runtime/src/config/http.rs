@@ -70,7 +70,7 @@ pub struct HttpSettings {
     /// Sessions (2025-11-25 clients) open at once; beyond it a new session
     /// gets 503.
     pub max_sessions: u32,
-    /// A session that gets no request for this long is ended.
+    /// A session with no request in flight for this long is ended.
     pub session_idle_timeout: Duration,
     /// Serve a non-loopback address without authentication.
     pub allow_unauthenticated: bool,

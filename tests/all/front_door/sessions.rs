@@ -7,7 +7,9 @@ use std::process::Command;
 use reqwest::Method;
 use serde_json::json;
 
-use super::{Corral, FULL_TOKEN, OTHER_TOKEN, Session, answer, call, config, metric, until};
+use super::{
+    Corral, FULL_TOKEN, OTHER_TOKEN, Session, answer, call, config, long_spin, metric, until,
+};
 
 fn tools_list(id: u64) -> serde_json::Value {
     json!({"jsonrpc": "2.0", "id": id, "method": "tools/list"})
@@ -156,4 +158,138 @@ async fn measure_memory_per_session() {
         "{SESSIONS} sessions: RSS {before} KiB before, {after} KiB after: {:.1} KiB per session",
         (after - before) as f64 / SESSIONS as f64
     );
+}
+
+/// rmcp keeps the stream of a cancelled request for late resumption, and
+/// by default for 60 s: about 3 KiB each, so a session cancelling calls in
+/// a loop made the server hold memory in proportion to how fast it
+/// cancelled. Corral keeps none.
+#[tokio::test]
+async fn a_session_keeps_nothing_for_its_cancelled_calls() {
+    const CANCELS: u64 = 4000;
+    const CLIENTS: u64 = 16;
+    let server = Corral::http(&long_spin(
+        &config("max_concurrent_calls = 1\nqueue_timeout = \"1h\"", "", ""),
+        "1h",
+    ));
+    let base = server.base();
+    // A call that holds the only call slot: every later call waits for
+    // it, so each one is in flight when it is cancelled, and costs no CPU.
+    let holder = Session::open(&server.mcp(), None).await;
+    let blocker = holder.post(&call(0, "spin", json!({}))).await;
+    assert_eq!(blocker.status(), 200);
+    until("the blocking call to run", || async {
+        metric(&base, None, "corral_tool_calls_running").await == Some(1.0)
+    })
+    .await;
+    let session = Session::open(&server.mcp(), None).await;
+    let cancel = |from: u64, to: u64| {
+        let session = &session;
+        futures::future::join_all((0..CLIENTS).map(move |client| async move {
+            for id in (from..to).filter(|id| id % CLIENTS == client) {
+                let waiting = session
+                    .post(&call(id, "add", json!({"a": 1, "b": 1})))
+                    .await;
+                assert_eq!(waiting.status(), 200);
+                let cancelled = session
+                    .post(
+                        &json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+                                  "params": {"requestId": id, "reason": "test"}}),
+                    )
+                    .await;
+                assert_eq!(cancelled.status(), 202);
+                let body = waiting.text().await.unwrap();
+                assert!(
+                    !body.contains("\"result\""),
+                    "a cancelled call answered: {body}"
+                );
+            }
+        }))
+    };
+    cancel(1, 1 + CANCELS / 10).await;
+    let before = server.memory_kib("VmRSS");
+    cancel(1 + CANCELS / 10, 1 + CANCELS + CANCELS / 10).await;
+    let after = server.memory_kib("VmRSS");
+    let growth = after.saturating_sub(before);
+    assert!(
+        growth < 4096,
+        "{CANCELS} cancelled calls in an open session grew the server by {growth} KiB \
+         ({before} → {after})"
+    );
+    // The session goes on.
+    let answered = session.post(&call(1_000_000, "ok", json!({}))).await;
+    holder
+        .post(
+            &json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+                      "params": {"requestId": 0, "reason": "test"}}),
+        )
+        .await;
+    drop(blocker);
+    let body = answered.text().await.unwrap();
+    assert_eq!(
+        answer(&body, 1_000_000)["result"]["structuredContent"],
+        json!({"result": "still alive"})
+    );
+}
+
+/// A session with a call in flight is not idle. rmcp's keep-alive counted
+/// only the time since a session's last message, so a call that ran (or
+/// waited for a slot) longer than `session_idle_timeout` ended its session
+/// and lost its answer.
+#[tokio::test]
+async fn a_call_longer_than_the_idle_timeout_keeps_its_session() {
+    let server = Corral::http(&long_spin(
+        &config(
+            "max_concurrent_calls = 1\nqueue_timeout = \"1h\"",
+            "session_idle_timeout = \"1s\"",
+            "",
+        ),
+        "1h",
+    ));
+    let base = server.base();
+    let sessions = || metric(&base, None, "corral_http_sessions");
+    // A call that holds the only call slot until it is cancelled, and one
+    // that waits for the slot.
+    let holder = Session::open(&server.mcp(), None).await;
+    let blocker = holder.post(&call(0, "spin", json!({}))).await;
+    assert_eq!(blocker.status(), 200);
+    until("the blocking call to run", || async {
+        metric(&base, None, "corral_tool_calls_running").await == Some(1.0)
+    })
+    .await;
+    let waiter = Session::open(&server.mcp(), None).await;
+    let waiting = waiter.post(&call(1, "add", json!({"a": 1, "b": 2}))).await;
+    assert_eq!(waiting.status(), 200);
+    until("the second call to wait for the slot", || async {
+        metric(&base, None, "corral_tool_calls_waiting").await == Some(1.0)
+    })
+    .await;
+    // A session opened after both calls, and left idle: once it has ended,
+    // the two sessions above have been silent for longer than the timeout.
+    let _clock = Session::open(&server.mcp(), None).await;
+    assert_eq!(sessions().await, Some(3.0));
+    until("the idle session to end", || async {
+        sessions().await.is_some_and(|n| n < 3.0)
+    })
+    .await;
+    assert_eq!(sessions().await, Some(2.0), "{}", server.log());
+    let cancelled = holder
+        .post(
+            &json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+                      "params": {"requestId": 0, "reason": "test"}}),
+        )
+        .await;
+    assert_eq!(cancelled.status(), 202, "the holder's session ended");
+    let body = waiting.text().await.unwrap();
+    assert_eq!(
+        answer(&body, 1)["result"]["structuredContent"],
+        json!({"result": 3}),
+        "{body}"
+    );
+    drop(blocker);
+    // Idle again, both end.
+    until("the sessions to end once idle", || async {
+        sessions().await == Some(0.0)
+    })
+    .await;
 }

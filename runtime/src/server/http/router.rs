@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 use super::HttpError;
 use super::host::{AllowedHosts, check_host};
 use super::limits::{RequestLimits, limit_requests};
-use super::sessions::{SessionTable, Sessions, guard_sessions};
+use super::sessions::{SessionTable, Sessions, expire_idle, guard_sessions};
 use crate::config::HttpSettings;
 use crate::server::CorralServer;
 use crate::server::auth::{self, Principal, require_token};
@@ -75,7 +75,11 @@ impl App {
             )
             .with_cancellation_token(serving.closing.clone());
         let table = Arc::new(SessionTable::new(settings, server.clone()));
-        let sessions = Arc::new(Sessions::new(settings, table.clone()));
+        let sessions = Arc::new(Sessions::new(table.clone()));
+        tokio::spawn(expire_idle(
+            Arc::downgrade(&sessions),
+            settings.session_idle_timeout,
+        ));
         let mcp_server = server.clone();
         let mcp = StreamableHttpService::new(move || Ok(mcp_server.clone()), sessions, config);
         let limits = Arc::new(RequestLimits::new(

@@ -5,14 +5,22 @@
 //! learns an id could act in the session or end it. [`Sessions`] wraps it
 //! and keeps a table of who opened each session; the [`guard_sessions`]
 //! middleware answers 404, as for an unknown session, to every request that
-//! names a session its principal did not open. A session that gets no
-//! request for `server.http.session_idle_timeout` ends (rmcp's keep-alive),
-//! and beyond `server.http.max_sessions` a new one gets 503. Ending a
-//! session answers 204: the Python SDK accepts only 200 and 204, every
-//! other SDK any 2xx.
+//! names a session its principal did not open. A session ends once it has
+//! had no request in flight for `server.http.session_idle_timeout`, and
+//! beyond `server.http.max_sessions` a new one gets 503. Ending a session
+//! answers 204: the Python SDK accepts only 200 and 204, every other SDK
+//! any 2xx.
+//!
+//! The idle timeout is Corral's, not rmcp's: rmcp's keep-alive counts only
+//! the time since a session's last message, so it ended a session whose
+//! call ran (or waited for a call slot) longer than the timeout, and the
+//! call's answer was lost. Every request naming a session carries a
+//! [`Busy`] mark in its extensions, which rmcp hands to the handler with
+//! the request; the session is idle only while no mark is alive.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -39,9 +47,28 @@ const SESSION_HEADER: &str = "mcp-session-id";
 /// principal's owner name (`None` without authentication).
 type Claim = Option<Option<Arc<str>>>;
 
-/// The open sessions and their owners.
+/// One open session.
+struct Record {
+    owner: Claim,
+    /// Requests naming the session that are being served.
+    in_flight: usize,
+    /// When a request last began or ended (or the session opened).
+    last_seen: Instant,
+}
+
+impl Record {
+    fn new() -> Record {
+        Record {
+            owner: None,
+            in_flight: 0,
+            last_seen: Instant::now(),
+        }
+    }
+}
+
+/// The open sessions, their owners and their requests in flight.
 pub(crate) struct SessionTable {
-    sessions: Mutex<HashMap<Arc<str>, Claim>>,
+    sessions: Mutex<HashMap<Arc<str>, Record>>,
     max: usize,
     max_body: u64,
     server: CorralServer,
@@ -58,7 +85,7 @@ impl SessionTable {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Arc<str>, Claim>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Arc<str>, Record>> {
         self.sessions.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -68,14 +95,43 @@ impl SessionTable {
 
     /// Whether `owner` opened session `id`.
     fn owned_by(&self, id: &str, owner: Option<&Arc<str>>) -> bool {
-        matches!(self.lock().get(id), Some(Some(o)) if o.as_ref() == owner)
+        matches!(self.lock().get(id), Some(Record { owner: Some(o), .. }) if o.as_ref() == owner)
     }
 
     /// Records `owner` as the opener of the session `id` being opened.
     fn claim(&self, id: &str, owner: Option<Arc<str>>) {
-        if let Some(claim @ None) = self.lock().get_mut(id) {
+        if let Some(Record {
+            owner: claim @ None,
+            ..
+        }) = self.lock().get_mut(id)
+        {
             *claim = Some(owner);
         }
+    }
+
+    /// Marks a request of session `id` as in flight until the mark and
+    /// every clone of it are dropped.
+    fn busy(self: &Arc<Self>, id: &str) -> Busy {
+        let id: Arc<str> = id.into();
+        if let Some(record) = self.lock().get_mut(&id) {
+            record.in_flight += 1;
+            record.last_seen = Instant::now();
+        }
+        Busy {
+            _mark: Arc::new(BusyMark {
+                table: Arc::downgrade(self),
+                id,
+            }),
+        }
+    }
+
+    /// The sessions with no request in flight for `timeout` or longer.
+    fn idle(&self, timeout: Duration) -> Vec<Arc<str>> {
+        self.lock()
+            .iter()
+            .filter(|(_, r)| r.in_flight == 0 && r.last_seen.elapsed() >= timeout)
+            .map(|(id, _)| id.clone())
+            .collect()
     }
 
     fn update_gauge(&self, open: usize) {
@@ -87,6 +143,32 @@ impl SessionTable {
     }
 }
 
+/// A request of a session in flight: the session is not idle while this,
+/// or a clone of it, lives. It rides in the request's extensions, which
+/// rmcp gives the handler with the request, so it lives until the request
+/// has its answer (or is cancelled).
+#[derive(Clone)]
+pub(crate) struct Busy {
+    _mark: Arc<BusyMark>,
+}
+
+struct BusyMark {
+    table: Weak<SessionTable>,
+    id: Arc<str>,
+}
+
+impl Drop for BusyMark {
+    fn drop(&mut self) {
+        let Some(table) = self.table.upgrade() else {
+            return;
+        };
+        if let Some(record) = table.lock().get_mut(&self.id) {
+            record.in_flight = record.in_flight.saturating_sub(1);
+            record.last_seen = Instant::now();
+        }
+    }
+}
+
 /// rmcp's in-memory sessions, bounded and with owners.
 pub(crate) struct Sessions {
     inner: LocalSessionManager,
@@ -94,11 +176,20 @@ pub(crate) struct Sessions {
 }
 
 impl Sessions {
-    /// Sessions that end after `settings.session_idle_timeout` without a
-    /// request, recorded in `table`.
-    pub(crate) fn new(settings: &HttpSettings, table: Arc<SessionTable>) -> Sessions {
+    /// Sessions recorded in `table`. rmcp's keep-alive is off: it would end
+    /// a session with a long call in flight; [`expire_idle`] ends the idle
+    /// ones instead.
+    ///
+    /// rmcp drops a request's stream once it is answered, but keeps the
+    /// stream of a cancelled request (about 3 KiB) for `completed_cache_ttl`,
+    /// 60 s by default, so that a client could resume it and read that
+    /// nothing more comes. A session cancelling calls in a loop then made the
+    /// server hold memory in proportion to how fast it cancelled. With no
+    /// time to live, the session drops each at its next message.
+    pub(crate) fn new(table: Arc<SessionTable>) -> Sessions {
         let mut inner = LocalSessionManager::default();
-        inner.session_config.keep_alive = Some(settings.session_idle_timeout);
+        inner.session_config.keep_alive = None;
+        inner.session_config.completed_cache_ttl = Duration::ZERO;
         Sessions { inner, table }
     }
 }
@@ -129,7 +220,7 @@ impl SessionManager for Sessions {
         let (id, transport) = self.inner.create_session().await?;
         let open = {
             let mut sessions = self.table.lock();
-            sessions.insert(id.clone(), None);
+            sessions.insert(id.clone(), Record::new());
             sessions.len()
         };
         self.table.update_gauge(open);
@@ -190,6 +281,25 @@ impl SessionManager for Sessions {
     }
 }
 
+/// Ends every session that has had no request in flight for `timeout`,
+/// checking four times per timeout, until `sessions` is dropped.
+pub(crate) async fn expire_idle(sessions: Weak<Sessions>, timeout: Duration) {
+    let mut ticks = tokio::time::interval((timeout / 4).max(Duration::from_millis(10)));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let Some(sessions) = sessions.upgrade() else {
+            return;
+        };
+        for id in sessions.table.idle(timeout) {
+            tracing::debug!(session = %id, "ending an idle session");
+            if let Err(error) = sessions.close_session(&id).await {
+                tracing::warn!(session = %id, "cannot end an idle session: {error}");
+            }
+        }
+    }
+}
+
 /// 404, as for a session that does not exist: a principal learns nothing
 /// about sessions it did not open.
 fn unknown_session() -> Response {
@@ -231,6 +341,7 @@ pub(crate) async fn guard_sessions(
             if !table.owned_by(&id, owner.as_ref()) {
                 return unknown_session();
             }
+            request.extensions_mut().insert(table.busy(&id));
             let ending = request.method() == Method::DELETE;
             let mut response = next.run(request).await;
             if ending && response.status() == StatusCode::ACCEPTED {
