@@ -268,7 +268,6 @@ fn over_http(client: Client, mode: &str, protocol: Option<&str>) {
     );
 }
 
-
 // --- The official Python SDK (`mcp`) --------------------------------------
 
 #[test]

@@ -115,8 +115,10 @@ impl Drop for Server {
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
         while std::time::Instant::now() < deadline {
             // Gone, or a zombie (state `Z`, after the command in parentheses).
-            let exited = std::fs::read_to_string(&stat)
-                .map_or(true, |s| s.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('Z')));
+            let exited = std::fs::read_to_string(&stat).map_or(true, |s| {
+                s.rsplit_once(") ")
+                    .is_some_and(|(_, rest)| rest.starts_with('Z'))
+            });
             if exited {
                 break;
             }

@@ -18,7 +18,7 @@ use crate::front_door::{GUARD, Session, post_stateless, sse_messages};
 
 /// One HTTP client: its session and the listener its `tcp_connect` calls
 /// reach.
-pub struct HttpClient {
+pub(super) struct HttpClient {
     session: Session,
     mcp: String,
     listener: TcpListener,
@@ -31,7 +31,7 @@ pub struct HttpClient {
 
 impl HttpClient {
     /// Opens a session at `mcp` (`…/mcp`); `listener` is this client's own.
-    pub async fn open(mcp: &str, listener: TcpListener) -> HttpClient {
+    pub(super) async fn open(mcp: &str, listener: TcpListener) -> HttpClient {
         let address = listener.local_addr().unwrap().to_string();
         HttpClient {
             session: Session::open(mcp, None).await,
@@ -44,7 +44,7 @@ impl HttpClient {
     }
 
     /// Ends the session; returns the listener for the next one.
-    pub async fn close(self) -> (TcpListener, HashMap<u64, u32>, Vec<Value>) {
+    pub(super) async fn close(self) -> (TcpListener, HashMap<u64, u32>, Vec<Value>) {
         let response = self
             .session
             .request(reqwest::Method::DELETE)
@@ -75,7 +75,7 @@ impl HttpClient {
     }
 
     /// Runs `call`: its answer, or none for a call that must get none.
-    pub async fn run(&mut self, call: &Call) -> Result<Option<Value>, String> {
+    pub(super) async fn run(&mut self, call: &Call) -> Result<Option<Value>, String> {
         let request = call.request(&self.address);
         match call.kind {
             Kind::Cancel => {

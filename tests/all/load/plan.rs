@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 /// One kind of call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Kind {
+pub(super) enum Kind {
     /// `add`: the sum.
     Add,
     /// `remember`: 1, as every call gets a fresh instance.
@@ -51,7 +51,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in the order the figures list them.
-    pub const ALL: [Kind; 14] = [
+    pub(super) const ALL: [Kind; 14] = [
         Kind::Add,
         Kind::Remember,
         Kind::ToolError,
@@ -70,12 +70,12 @@ impl Kind {
 
     /// Whether the client gets an answer (it may not: it cancelled the
     /// call or went away).
-    pub fn answered(self) -> bool {
+    pub(super) fn answered(self) -> bool {
         !matches!(self, Kind::Cancel | Kind::Disconnect | Kind::DropStream)
     }
 
     /// The `(tool, outcome)` the server counts the call under, if it runs.
-    pub fn outcome(self) -> Option<(&'static str, &'static str)> {
+    pub(super) fn outcome(self) -> Option<(&'static str, &'static str)> {
         Some(match self {
             Kind::Add => ("add", "ok"),
             Kind::Remember => ("remember", "ok"),
@@ -152,7 +152,7 @@ const HTTP_DECK: [(Kind, usize); 14] = [
 
 /// The transport a client uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transport {
+pub(super) enum Transport {
     /// One `corral serve` on stdio, its session shared by every client.
     Stdio,
     /// One `corral serve --http`, a session per client.
@@ -161,7 +161,7 @@ pub enum Transport {
 
 /// The kinds client `client` sends in phase `phase`, `calls` of them: the
 /// transport's deck, shuffled anew (from a fixed seed) for every pass.
-pub fn deal(transport: Transport, phase: u64, client: u64, calls: usize) -> Vec<Kind> {
+pub(super) fn deal(transport: Transport, phase: u64, client: u64, calls: usize) -> Vec<Kind> {
     let deck: Vec<Kind> = match transport {
         Transport::Stdio => &STDIO_DECK[..],
         Transport::Http => &HTTP_DECK[..],
@@ -201,7 +201,7 @@ impl SplitMix {
 
 /// One call: its id (unique in the run) and kind.
 #[derive(Debug, Clone, Copy)]
-pub struct Call {
+pub(super) struct Call {
     /// The JSON-RPC id.
     pub id: u64,
     /// What it does.
@@ -211,7 +211,7 @@ pub struct Call {
 impl Call {
     /// The tool and arguments to call. `address` is where `tcp_connect`
     /// connects (the client's own listener).
-    pub fn tool(&self, address: &str) -> (String, Value) {
+    pub(super) fn tool(&self, address: &str) -> (String, Value) {
         let id = self.id;
         let (tool, args) = match self.kind {
             Kind::Add => ("add", json!({"a": self.a(), "b": self.b()})),
@@ -232,7 +232,7 @@ impl Call {
     }
 
     /// The JSON-RPC `tools/call` request.
-    pub fn request(&self, address: &str) -> Value {
+    pub(super) fn request(&self, address: &str) -> Value {
         let (tool, arguments) = self.tool(address);
         json!({"jsonrpc": "2.0", "id": self.id, "method": "tools/call",
                "params": {"name": tool, "arguments": arguments}})
@@ -252,7 +252,7 @@ impl Call {
 
     /// Why `answer` (a JSON-RPC message) is not this call's right answer,
     /// if it is not.
-    pub fn check(&self, answer: &Value) -> Result<(), String> {
+    pub(super) fn check(&self, answer: &Value) -> Result<(), String> {
         let wrong = |why: &str| Err(format!("call {} ({}): {why}: {answer}", self.id, self.kind));
         if answer["id"] != json!(self.id) {
             return wrong("the answer names another request");
@@ -334,13 +334,13 @@ impl Call {
 }
 
 /// Calls by kind.
-pub type Tally = BTreeMap<Kind, u64>;
+pub(super) type Tally = BTreeMap<Kind, u64>;
 
 /// Calls by `(tool, outcome)`, as the server counts them.
-pub type Outcomes = BTreeMap<(String, String), u64>;
+pub(super) type Outcomes = BTreeMap<(String, String), u64>;
 
 /// The outcomes the server must have counted for the calls of `tally`.
-pub fn expected_outcomes(tally: &Tally) -> Outcomes {
+pub(super) fn expected_outcomes(tally: &Tally) -> Outcomes {
     let mut outcomes = Outcomes::new();
     for (kind, n) in tally {
         if let Some((tool, outcome)) = kind.outcome() {
@@ -354,7 +354,7 @@ pub fn expected_outcomes(tally: &Tally) -> Outcomes {
 
 /// The config both servers run: small budgets where a fault needs them,
 /// and `tcp_connect` granted the clients' listeners (`ports`).
-pub fn config(ports: &[u16]) -> String {
+pub(super) fn config(ports: &[u16]) -> String {
     let faults = corral_test_artifacts::faults().display().to_string();
     let allow: Vec<String> = ports.iter().map(|p| format!("\"127.0.0.1:{p}\"")).collect();
     format!(

@@ -29,7 +29,7 @@ struct Book {
 }
 
 /// `corral serve` on stdio with an initialized session.
-pub struct StdioServer {
+pub(super) struct StdioServer {
     /// The server process.
     pub server: Corral,
     stdin: tokio::sync::Mutex<tokio::process::ChildStdin>,
@@ -39,7 +39,7 @@ pub struct StdioServer {
 impl StdioServer {
     /// Starts the server on `config` and completes the `initialize`
     /// handshake (request id 0).
-    pub async fn start(config: &str) -> StdioServer {
+    pub(super) async fn start(config: &str) -> StdioServer {
         let mut server = Corral::start(Start {
             config,
             ..Start::default()
@@ -90,7 +90,7 @@ impl StdioServer {
     }
 
     /// Sends `message`, a request with id `id`, and waits for its answer.
-    pub async fn ask(&self, id: u64, message: &Value) -> Result<Value, String> {
+    pub(super) async fn ask(&self, id: u64, message: &Value) -> Result<Value, String> {
         let (tx, rx) = oneshot::channel();
         self.book().waiting.insert(id, tx);
         self.send(message).await;
@@ -104,7 +104,7 @@ impl StdioServer {
     /// cancelled one (its request and the cancellation are written one
     /// after the other; lines are read in order, so the cancellation always
     /// finds the call in flight).
-    pub async fn run(&self, call: &Call) -> Result<Option<Value>, String> {
+    pub(super) async fn run(&self, call: &Call) -> Result<Option<Value>, String> {
         match call.kind {
             Kind::Cancel => {
                 self.send(&call.request("")).await;
@@ -121,12 +121,12 @@ impl StdioServer {
     }
 
     /// How many answers each request got, by id.
-    pub fn answers(&self) -> HashMap<u64, u32> {
+    pub(super) fn answers(&self) -> HashMap<u64, u32> {
         self.book().answers.clone()
     }
 
     /// Lines that answered nothing this test asked.
-    pub fn strays(&self) -> Vec<String> {
+    pub(super) fn strays(&self) -> Vec<String> {
         self.book().strays.clone()
     }
 }
