@@ -164,7 +164,17 @@ async fn a_huge_result_is_refused_not_sent() {
 
 #[tokio::test]
 async fn guest_output_is_bounded_and_logged_under_the_tool_name() {
-    let server = Server::standard().await;
+    // 100,000 writes take well under the standard 2 s on an idle machine;
+    // this test is about bounding output, not time, so a loaded one (CI
+    // runs the load tests beside it) gets room.
+    let limits = "limits = { memory = \"32MiB\", fuel = 500_000_000, timeout = \"2s\" }";
+    let config = standard_config();
+    assert!(config.contains(limits), "the standard config changed");
+    let server = Server::start(&config.replace(
+        limits,
+        "limits = { memory = \"32MiB\", fuel = 500_000_000, timeout = \"60s\" }",
+    ))
+    .await;
     let result = ok(&server.call("noisy", json!({"lines": 100000})).await);
     assert_eq!(result, json!({"result": 100000}));
     let stderr = server.stderr();
