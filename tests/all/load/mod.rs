@@ -45,7 +45,7 @@ use stdio::StdioServer;
 
 /// How much more resident memory a server may hold after the load than
 /// after the warm-up, in KiB. Measured (debug build): +0.3 to +2.1 MiB
-/// after the short form, +0.9 to +2.6 MiB after 100 000 calls and
+/// after the short form, +0.9 to +2.9 MiB after 100 000 calls and
 /// +1.5/+2.8 MiB (stdio/HTTP) after 300 000: the allocator's arenas and
 /// free lists settling, not growing with the number of calls. Before
 /// sessions stopped keeping cancelled calls, 100 000 calls left the HTTP
