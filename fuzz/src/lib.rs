@@ -32,11 +32,11 @@ use serde_json::{Map, Value};
 /// decodes to the same value; every value encodes to JSON its `Output`
 /// schema accepts.
 pub fn wit_json(data: &[u8]) {
-    static TYPES: OnceLock<Types> = OnceLock::new();
     let mut u = Unstructured::new(data);
     let Ok(shapes) = arb::params(&mut u, 3) else {
         return;
     };
+    static TYPES: OnceLock<Types> = OnceLock::new();
     let params = TYPES
         .get_or_init(Types::new)
         .params(&shapes)
@@ -49,7 +49,8 @@ pub fn wit_json(data: &[u8]) {
     let input = validator(&input);
 
     let args = if u.ratio(1, 4).unwrap_or(false) {
-        serde_json::from_slice(u.take_rest()).unwrap_or(Value::Null)
+        let rest = u.len();
+        serde_json::from_slice(u.bytes(rest).unwrap_or_default()).unwrap_or(Value::Null)
     } else {
         arb::near_arguments(&mut u, &params).unwrap_or(Value::Null)
     };

@@ -68,7 +68,15 @@ async fn settled(server: &Server) -> ProcessUse {
 /// Asserts the server is back to `before` (memory within [`SETTLED_KIB`],
 /// descriptors within a few) and prints what the attack cost at its peak.
 fn assert_recovered(server: &Server, before: ProcessUse, attack: &str) {
-    let after = server.usage();
+    // What a call's host tasks (an HTTP body's, say) hold is freed when they
+    // end, which may be just after the answer: wait for the RSS to come
+    // back, for 10 s at most.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut after = server.usage();
+    while after.rss_kib > before.rss_kib + SETTLED_KIB && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        after = server.usage();
+    }
     eprintln!(
         "{attack}: RSS {} KiB before, peak {} KiB, {} KiB after; descriptors {} before, {} after",
         before.rss_kib, after.peak_rss_kib, after.rss_kib, before.descriptors, after.descriptors

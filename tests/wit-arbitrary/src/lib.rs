@@ -19,6 +19,9 @@
 //! field, a case spelled the wrong way), where a schema and a decoder are
 //! most likely to disagree.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
 use arbitrary::{Result, Unstructured};
 use serde_json::{Map, Number, Value, json};
 use wasmtime::component::types::ComponentItem;
@@ -29,7 +32,7 @@ use wasmtime::{Config, Engine};
 pub const MAX_DEPTH: u32 = 4;
 
 /// A WIT type, as drawn; [`Types`] turns it into a wasmtime `Type`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Shape {
     /// `bool`
     Bool,
@@ -179,9 +182,20 @@ pub fn params(u: &mut Unstructured<'_>, max: usize) -> Result<Vec<(String, Shape
 }
 
 /// Compiles shapes into wasmtime `Type`s.
+///
+/// Compiling a component is most of the cost of a fuzz input, and
+/// libFuzzer's mutations mostly keep an input's types, so the types of the
+/// last few thousand parameter lists are kept.
 pub struct Types {
     engine: Engine,
+    seen: Mutex<HashMap<Vec<(String, Shape)>, Params>>,
 }
+
+/// Named parameter types, as a compiled component gives them.
+type Params = Vec<(String, Type)>;
+
+/// How many parameter lists [`Types`] keeps compiled.
+const KEPT: usize = 4096;
 
 impl Default for Types {
     fn default() -> Self {
@@ -198,12 +212,31 @@ impl Types {
             .wasm_component_model_map(true)
             .wasm_component_model_fixed_length_lists(true);
         let engine = Engine::new(&config).unwrap_or_else(|e| panic!("engine: {e:?}"));
-        Types { engine }
+        Types {
+            engine,
+            seen: Mutex::default(),
+        }
     }
 
     /// The parameters of a function `f` taking `params`, as wasmtime sees
     /// them. An error means a shape this crate should not have drawn.
     pub fn params(
+        &self,
+        params: &[(String, Shape)],
+    ) -> std::result::Result<Vec<(String, Type)>, TypesError> {
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(types) = seen.get(params) {
+            return Ok(types.clone());
+        }
+        let types = self.compile(params)?;
+        if seen.len() >= KEPT {
+            seen.clear();
+        }
+        seen.insert(params.to_vec(), types.clone());
+        Ok(types)
+    }
+
+    fn compile(
         &self,
         params: &[(String, Shape)],
     ) -> std::result::Result<Vec<(String, Type)>, TypesError> {
