@@ -32,11 +32,11 @@ use serde_json::{Map, Value};
 /// decodes to the same value; every value encodes to JSON its `Output`
 /// schema accepts.
 pub fn wit_json(data: &[u8]) {
+    static TYPES: OnceLock<Types> = OnceLock::new();
     let mut u = Unstructured::new(data);
     let Ok(shapes) = arb::params(&mut u, 3) else {
         return;
     };
-    static TYPES: OnceLock<Types> = OnceLock::new();
     let params = TYPES
         .get_or_init(Types::new)
         .params(&shapes)

@@ -161,8 +161,12 @@ pub fn audit_component(config: &ComponentConfig, sandbox: &Sandbox) -> Component
     };
     if audit.error.is_none() {
         match load_component(config, sandbox) {
-            Ok(tools) => {
-                audit.tools = tools
+            Ok(loaded) => {
+                if let Some(served) = &loaded.served {
+                    audit.reach.extend(served.describe());
+                }
+                audit.tools = loaded
+                    .tools
                     .into_iter()
                     .map(|t| ToolView {
                         name: t.name,
@@ -192,7 +196,15 @@ fn imports(bytes: &[u8]) -> Result<Vec<String>, String> {
             wasmparser::Payload::End(_) => depth = depth.saturating_sub(1),
             wasmparser::Payload::ComponentImportSection(section) if depth == 1 => {
                 for import in section {
-                    names.push(import.map_err(|e| e.to_string())?.name.name.to_owned());
+                    let import = import.map_err(|e| e.to_string())?;
+                    // A type bound by equality (componentize-py imports a
+                    // world's types so) needs nothing from the host.
+                    if !matches!(
+                        import.ty,
+                        wasmparser::ComponentTypeRef::Type(wasmparser::TypeBounds::Eq(_))
+                    ) {
+                        names.push(import.name.name.to_owned());
+                    }
                 }
             }
             _ => {}

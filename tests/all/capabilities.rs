@@ -2,36 +2,35 @@
 //! message naming the missing grant, and nothing outside the grants is
 //! touched (files byte-for-byte unchanged, ungranted ports never connected).
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use rmcp::service::ClientLifecycleMode;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 use crate::support::{Server, all_text, error, ok};
 
 const SECRET: &str = "top secret: must never be read\n";
 const TOKEN: &str = "token-from-the-host-0123";
 
-/// A TCP server on 127.0.0.1 that counts connections and answers each with
-/// a small HTTP response whose body is "pong".
+/// A TCP server on 127.0.0.1 that records the peer of each connection it
+/// accepts and answers each with a small HTTP response whose body is "pong".
 struct Listener {
     port: u16,
-    connections: Arc<AtomicUsize>,
+    peers: watch::Receiver<Vec<SocketAddr>>,
 }
 
 async fn listener() -> Listener {
     let socket = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = socket.local_addr().unwrap().port();
-    let connections = Arc::new(AtomicUsize::new(0));
-    let counter = connections.clone();
+    let (record, peers) = watch::channel(Vec::new());
     tokio::spawn(async move {
-        while let Ok((mut stream, _)) = socket.accept().await {
-            counter.fetch_add(1, Ordering::SeqCst);
+        while let Ok((mut stream, peer)) = socket.accept().await {
+            record.send_modify(|peers| peers.push(peer));
             tokio::spawn(async move {
                 let mut buf = [0u8; 2048];
                 let _ = tokio::time::timeout(Duration::from_secs(2), stream.read(&mut buf)).await;
@@ -41,7 +40,29 @@ async fn listener() -> Listener {
             });
         }
     });
-    Listener { port, connections }
+    Listener { port, peers }
+}
+
+impl Listener {
+    /// How many connections reached the listener before now. A probe
+    /// connection from the test goes in behind any earlier one (the kernel
+    /// queues them in order); once the probe is accepted, everything before
+    /// it has been counted, so no wait is a guess.
+    async fn connections_so_far(&self) -> usize {
+        let probe = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .unwrap();
+        let probe = probe.local_addr().unwrap();
+        let mut peers = self.peers.clone();
+        let peers = tokio::time::timeout(
+            Duration::from_secs(30),
+            peers.wait_for(|peers| peers.contains(&probe)),
+        )
+        .await
+        .expect("the listener accepts the probe")
+        .expect("the listener runs");
+        peers.iter().position(|p| *p == probe).unwrap_or_default()
+    }
 }
 
 /// The host side of a test: a sandbox tree with granted and ungranted
@@ -317,9 +338,8 @@ async fn sockets_reach_granted_ports_only() {
         all_text(&lookup)
     );
 
-    tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(
-        world.ungranted.connections.load(Ordering::SeqCst),
+        world.ungranted.connections_so_far().await,
         0,
         "the ungranted port saw no connection"
     );
@@ -352,8 +372,7 @@ async fn http_reaches_granted_hosts_only() {
         "{}",
         all_text(&elsewhere)
     );
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(world.ungranted.connections.load(Ordering::SeqCst), 0);
+    assert_eq!(world.ungranted.connections_so_far().await, 0);
 }
 
 #[tokio::test]
@@ -380,8 +399,7 @@ async fn a_component_with_no_grants_reaches_nothing() {
         )
         .await;
     assert_eq!(refused.is_error, Some(true));
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(world.granted.connections.load(Ordering::SeqCst), 0);
+    assert_eq!(world.granted.connections_so_far().await, 0);
 }
 
 #[tokio::test]

@@ -33,9 +33,15 @@ fn repo() -> PathBuf {
 }
 
 #[derive(Clone, Copy, Debug)]
-enum Client {
+pub(crate) enum Client {
     /// `tests/clients/python/client.py`, the official Python SDK.
     Python,
+    /// `tests/clients/python/features.py`: the official Python SDK on the
+    /// `corral:mcp` features of the conformance component.
+    PythonFeatures,
+    /// `tests/clients/node/features-v2.mjs`: `@modelcontextprotocol/client`
+    /// 2.x on the `corral:mcp` features of the conformance component.
+    TsFeatures,
     /// `tests/clients/node/client-sdk.mjs`, `@modelcontextprotocol/sdk` 1.x.
     TsSdk,
     /// `tests/clients/node/client-v2.mjs`, `@modelcontextprotocol/client` 2.x.
@@ -58,9 +64,13 @@ impl Client {
                 .join("package.json")
         };
         match self {
-            Client::Python => {
+            Client::Python | Client::PythonFeatures => {
                 let python = repo.join(".venv/bin/python");
-                let script = repo.join("tests/clients/python/client.py");
+                let file = match self {
+                    Client::PythonFeatures => "features.py",
+                    _ => "client.py",
+                };
+                let script = repo.join("tests/clients/python").join(file);
                 (python.clone(), script, python)
             }
             Client::TsSdk => (
@@ -71,6 +81,11 @@ impl Client {
             Client::TsClientV2 => (
                 node,
                 node_dir.join("client-v2.mjs"),
+                module("@modelcontextprotocol/client"),
+            ),
+            Client::TsFeatures => (
+                node,
+                node_dir.join("features-v2.mjs"),
                 module("@modelcontextprotocol/client"),
             ),
             Client::Inspector => (
@@ -104,7 +119,7 @@ impl Client {
 }
 
 /// Where the client finds the server.
-enum Transport<'a> {
+pub(crate) enum Transport<'a> {
     /// The client spawns `corral serve --config CONFIG` itself.
     Stdio { config: &'a Path },
     /// A running `corral serve --http`.
@@ -112,15 +127,59 @@ enum Transport<'a> {
 }
 
 /// What a client printed and how it ended.
-struct Run {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) status: ExitStatus,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+impl Run {
+    /// The JSON object the driver printed last, after checking that it
+    /// exited successfully; `what` names the run in a failure's message.
+    pub(crate) fn output(&self, what: &str) -> Value {
+        let context = format!("{what}\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert!(
+            self.status.success(),
+            "exited with {}: {context}",
+            self.status
+        );
+        self.stdout
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .and_then(|l| serde_json::from_str(l).ok())
+            .unwrap_or_else(|| panic!("no JSON object on stdout: {context}"))
+    }
+}
+
+/// One call of `tool` with `arguments` (JSON text) through the official
+/// Python SDK, on `corral serve` over stdio with `config`: the features
+/// driver's `--call` output (the tool's description, content, logs,
+/// progress).
+pub(crate) fn call_once(config: &Path, tool: &str, arguments: &str) -> Value {
+    run_client_with(
+        Client::PythonFeatures,
+        "legacy",
+        &["--call", tool, arguments],
+        &Transport::Stdio { config },
+    )
+    .output(&format!("calling {tool} with {arguments}"))
 }
 
 /// Runs `client` against the server, killing it after [`CLIENT_TIMEOUT`].
-fn run_client(client: Client, mode: &str, transport: &Transport<'_>) -> Run {
+pub(crate) fn run_client(client: Client, mode: &str, transport: &Transport<'_>) -> Run {
+    run_client_with(client, mode, &[], transport)
+}
+
+/// [`run_client`] with `extra` driver arguments before the transport.
+pub(crate) fn run_client_with(
+    client: Client,
+    mode: &str,
+    extra: &[&str],
+    transport: &Transport<'_>,
+) -> Run {
     let mut command = client.command(mode);
+    command.args(extra);
     match transport {
         Transport::Stdio { config } => {
             // SDKs pass a child only a few environment variables, so the
@@ -198,15 +257,7 @@ fn check_client(client: Client, mode: &str, transport: &Transport<'_>, protocol:
         "{client:?} client, mode {mode}\nstdout:\n{}\nstderr:\n{}",
         run.stdout, run.stderr
     );
-    assert!(
-        run.status.success(),
-        "exited with {}: {context}",
-        run.status
-    );
-    let line = run.stdout.lines().rev().find(|l| !l.trim().is_empty());
-    let output: Value = line
-        .and_then(|l| serde_json::from_str(l).ok())
-        .unwrap_or_else(|| panic!("no JSON object on stdout: {context}"));
+    let output = run.output(&format!("{client:?} client, mode {mode}"));
 
     let tools: Vec<&str> = output["tools"]
         .as_array()

@@ -6,6 +6,7 @@
 mod support;
 
 mod audit;
+mod authoring;
 mod calls;
 mod capabilities;
 mod clients;
@@ -13,7 +14,9 @@ mod containment;
 mod faults;
 mod front_door;
 mod http;
+mod languages;
 mod load;
+mod mcp_package;
 mod protocol;
 mod startup;
 mod tools_list;

@@ -1,12 +1,16 @@
-//! Builds the `guest-tools` workspace for `wasm32-wasip2` and writes
-//! `$OUT_DIR/gen.rs`, which gives each component's path to the tests.
+//! Builds the `guest-tools` workspace for `wasm32-wasip2`, and the example
+//! tools in other languages with `guest-tools/scripts/build-other-languages`
+//! (componentize-py, jco), and writes `$OUT_DIR/gen.rs`, which gives each
+//! component's path to the tests.
 //!
 //! The guests are built into `guest-tools/target`, the same directory a
 //! developer's `cargo build` there uses, so the example config and the tests
 //! share one build; it is not the outer target directory, so the nested cargo
-//! never waits on the outer build's lock. A failed guest build does not fail
-//! this crate: it becomes a warning here and a panic, with cargo's output and
-//! the command to reproduce, in each test that asks for a component.
+//! never waits on the outer build's lock. The Python and JavaScript tools go
+//! to `guest-tools/target/other-languages`, built by the script while cargo
+//! builds the Rust ones. A failed guest build does not fail this crate: it
+//! becomes a warning here and a panic, with the build's output and the
+//! command to reproduce, in each test that asks for a component.
 
 use std::env;
 use std::fmt::Write as _;
@@ -20,6 +24,7 @@ const COMPONENTS: &[(&str, &str)] = &[
     ("code_analyzer", "code-analyzer"),
     ("text_tools", "text-tools"),
     ("fs_tools", "fs-tools"),
+    ("docs_server", "docs-server"),
     ("http_fetch", "http-fetch"),
     ("issue_links", "issue-links"),
     ("faults", "faults"),
@@ -27,6 +32,23 @@ const COMPONENTS: &[(&str, &str)] = &[
     ("escapes", "escapes"),
     ("hostile", "hostile"),
     ("conformance", "conformance"),
+];
+
+/// `(function name, file name)` of every component that
+/// `guest-tools/scripts/build-other-languages` builds.
+const OTHER_LANGUAGES: &[(&str, &str)] = &[
+    ("py_units", "py_units.wasm"),
+    ("js_csv_stats", "js_csv_stats.wasm"),
+];
+
+/// The script that builds [`OTHER_LANGUAGES`], relative to `guest-tools`.
+const OTHER_LANGUAGES_SCRIPT: &str = "scripts/build-other-languages";
+
+/// The toolchains the script runs, relative to the repository: a change
+/// (an install by `scripts/install-test-clients`) reruns this build script.
+const OTHER_LANGUAGES_TOOLS: &[&str] = &[
+    ".venv/bin/componentize-py",
+    "guest-tools/js-csv-stats/node_modules/.bin/jco",
 ];
 
 const TARGET: &str = "wasm32-wasip2";
@@ -48,6 +70,24 @@ fn main() {
         "cargo:rerun-if-changed={}",
         repo.join("rust-toolchain.toml").display()
     );
+    for tool in OTHER_LANGUAGES_TOOLS {
+        println!("cargo:rerun-if-changed={}", repo.join(tool).display());
+    }
+
+    // The other languages' build runs beside cargo's: neither waits on the
+    // other, and on two cores the wasm-opt and wizer steps fill the gaps of
+    // cargo's linking.
+    let other_out = guest_tools.join("target").join("other-languages");
+    let script = guest_tools.join(OTHER_LANGUAGES_SCRIPT);
+    let other_reproduce = format!("{} {}", script.display(), other_out.display());
+    let other_build = Command::new("bash")
+        .arg(&script)
+        .arg(&other_out)
+        .current_dir(repo)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
 
     let cargo = env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from);
     let args = [
@@ -120,6 +160,56 @@ fn main() {
         )
         .expect("writing to a String cannot fail");
     }
+
+    let other_failure = match other_build.and_then(std::process::Child::wait_with_output) {
+        Ok(output) if output.status.success() => None,
+        Ok(output) => {
+            let log = format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let summary = log.lines().last().unwrap_or("no output");
+            println!(
+                "cargo:warning=Python/JavaScript components not built ({}): {summary}; \
+                 reproduce with: {other_reproduce}",
+                output.status
+            );
+            Some(format!(
+                "the build of the other languages' tools failed ({}); the end of its output:\n{}",
+                output.status,
+                tail(&log, STDERR_TAIL_LINES)
+            ))
+        }
+        Err(err) => {
+            println!(
+                "cargo:warning=Python/JavaScript components not built: cannot run bash: {err}"
+            );
+            Some(format!("cannot run bash {}: {err}", script.display()))
+        }
+    };
+    for (function, file) in OTHER_LANGUAGES {
+        let path = other_out.join(file);
+        let body = match (&other_failure, path.is_file()) {
+            (None, true) => format!("Path::new({:?})", path_str(&path)),
+            (Some(failure), _) => panic_body(file, failure, &other_reproduce),
+            (None, false) => panic_body(
+                file,
+                &format!("the build succeeded but did not write {}", path.display()),
+                &other_reproduce,
+            ),
+        };
+        writeln!(
+            generated,
+            "\n/// The `{file}` component (`{}`), built by `guest-tools/{OTHER_LANGUAGES_SCRIPT}`, \
+             without doc comments.\n///\n/// # Panics\n///\n\
+             /// Panics, quoting the build's output, if it failed.\n\
+             pub fn {function}() -> &'static Path {{\n    {body}\n}}",
+            path.display()
+        )
+        .expect("writing to a String cannot fail");
+    }
+
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
     fs::write(out_dir.join("gen.rs"), generated).expect("cannot write gen.rs");
 }
@@ -177,15 +267,20 @@ fn clean_environment(command: &mut Command) {
     }
 }
 
-/// Prints `rerun-if-changed` for every input of the guest build: the
-/// workspace's `Cargo.toml` and `Cargo.lock`, and each crate's `Cargo.toml`,
+/// Prints `rerun-if-changed` for every input of the guest builds: the
+/// workspace's `Cargo.toml` and `Cargo.lock`, the top-level `wit/`, and each crate's `Cargo.toml`,
 /// `build.rs`, `src/` and `wit/` (cargo scans a directory's files, so a new
-/// file counts too). `target/` is never walked.
+/// file counts too); the other languages' sources, pins and build script.
+/// `target/` and `node_modules/` are never walked.
 fn print_rerun_if_changed(guest_tools: &Path) {
     println!(
         "cargo:rerun-if-changed={}",
         guest_tools.join("Cargo.lock").display()
     );
+    // The `corral:mcp` package the guests use through `wit/deps` links.
+    if let Some(repo) = guest_tools.parent() {
+        println!("cargo:rerun-if-changed={}", repo.join("wit").display());
+    }
     let mut pending = vec![guest_tools.to_path_buf()];
     while let Some(dir) = pending.pop() {
         let Ok(entries) = fs::read_dir(&dir) else {
@@ -200,11 +295,22 @@ fn print_rerun_if_changed(guest_tools: &Path) {
                 .unwrap_or_default();
             if path.is_dir() {
                 match name {
-                    "target" | ".git" => {}
-                    "src" | "wit" => println!("cargo:rerun-if-changed={}", path.display()),
+                    "target" | ".git" | "node_modules" => {}
+                    "src" | "wit" | "scripts" => {
+                        println!("cargo:rerun-if-changed={}", path.display());
+                    }
                     _ => pending.push(path),
                 }
-            } else if matches!(name, "Cargo.toml" | "build.rs") {
+            } else if matches!(
+                name,
+                "Cargo.toml"
+                    | "build.rs"
+                    | "app.py"
+                    | "app.js"
+                    | "requirements.txt"
+                    | "package.json"
+                    | "package-lock.json"
+            ) {
                 println!("cargo:rerun-if-changed={}", path.display());
             }
         }

@@ -5,13 +5,15 @@
 //! errors quote the OS error text unchanged so the caller can tell a denied
 //! access from a missing file.
 
-wit_bindgen::generate!({ path: "wit", world: "fs-tools" });
+wit_bindgen::generate!({ path: "wit", world: "fs-tools", generate_all });
 corral_guest::package_docs!();
 
 use std::fs::{self, File};
 use std::io::Read;
 use std::path::Path;
 
+use corral::mcp::log::{Level, log};
+use corral::mcp::progress::report;
 use exports::corral::fs_tools::files::{EntryKind, FileEntry, Guest, SearchHit};
 
 /// The largest file `read-file` returns.
@@ -106,6 +108,7 @@ impl Guest for FsTools {
             needle: &needle,
             limit,
             hits: Vec::new(),
+            searched: 0,
         };
         let root = Path::new(&path);
         let metadata = fs::metadata(root).map_err(|err| format!("cannot search {path}: {err}"))?;
@@ -116,6 +119,15 @@ impl Guest for FsTools {
         } else {
             search.file(root);
         }
+        log(
+            Level::Info,
+            Some("search"),
+            &format!(
+                "searched {} files under {path}: {} hits",
+                search.searched,
+                search.hits.len()
+            ),
+        );
         Ok(search.hits)
     }
 
@@ -130,6 +142,8 @@ struct Search<'a> {
     needle: &'a str,
     limit: usize,
     hits: Vec<SearchHit>,
+    /// Files read so far, for the progress reports.
+    searched: u32,
 }
 
 impl Search<'_> {
@@ -165,25 +179,34 @@ impl Search<'_> {
         if self.full() {
             return;
         }
+        let shown = path.to_string_lossy();
+        let skip = |why: &str| {
+            log(
+                Level::Debug,
+                Some("search"),
+                &format!("skipped {shown}: {why}"),
+            )
+        };
         let Ok(metadata) = fs::metadata(path) else {
-            return;
+            return skip("cannot read its metadata");
         };
         if !metadata.is_file() || metadata.len() > MAX_SEARCH_FILE {
-            return;
+            return skip("not a file of at most 10 MiB");
         }
         let Ok(bytes) = fs::read(path) else {
-            return;
+            return skip("cannot read it");
         };
+        self.searched += 1;
+        report(f64::from(self.searched), None, Some(&shown));
         if bytes[..bytes.len().min(BINARY_SNIFF)].contains(&0) {
-            return;
+            return skip("binary");
         }
         let Ok(text) = std::str::from_utf8(&bytes) else {
-            return;
+            return skip("not UTF-8 text");
         };
         if !text.contains(self.needle) {
             return;
         }
-        let shown = path.to_string_lossy();
         for (index, line) in text.lines().enumerate() {
             if let Some(at) = line.find(self.needle) {
                 self.hits.push(SearchHit {

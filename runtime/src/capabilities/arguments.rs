@@ -63,6 +63,10 @@ impl Grant for NoArguments {
         Ok(())
     }
 
+    fn talks_to_client(&self) -> bool {
+        false
+    }
+
     fn audit(&self, _imports: &Imports, _key: &str) -> AuditPart {
         AuditPart {
             reach: vec!["gets no command-line arguments and an empty stdin".into()],

@@ -12,6 +12,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use super::client::ClientLink;
 use super::config_store::CallConfig;
 use super::denials::Denials;
 use super::files::Preopen;
@@ -47,11 +48,13 @@ pub struct CallSetup {
     pub(crate) http: Option<HttpPolicy>,
     pub(crate) config: CallConfig,
     pub(crate) net: Option<Arc<NetGrant>>,
+    pub(crate) client: Option<ClientLink>,
 }
 
 impl CallSetup {
-    /// An empty setup for a call of `component`: nothing granted yet.
-    pub fn new(component: Arc<str>) -> CallSetup {
+    /// An empty setup for a call of `component` whose client is reached
+    /// through `client` (none: messages for the client go nowhere).
+    pub fn new(component: Arc<str>, client: Option<ClientLink>) -> CallSetup {
         CallSetup {
             component,
             wasi: WasiCtxBuilder::new(),
@@ -62,6 +65,7 @@ impl CallSetup {
             http: None,
             config: CallConfig::default(),
             net: None,
+            client,
         }
     }
 
@@ -83,6 +87,7 @@ impl CallSetup {
             stderr: self.stderr,
             denials: self.denials,
             net: self.net,
+            client: self.client,
             component: self.component,
             descriptors: Descriptors::new(budgets.descriptors),
             host_memory: Arc::new(HostMemory::with_trip(budgets.host_memory, engine.clone())),
@@ -103,6 +108,7 @@ pub struct CallState {
     pub(crate) stderr: Capture,
     pub(crate) denials: Denials,
     pub(crate) net: Option<Arc<NetGrant>>,
+    pub(crate) client: Option<ClientLink>,
     pub(crate) component: Arc<str>,
     pub(crate) descriptors: Descriptors,
     pub(crate) host_memory: Arc<HostMemory>,

@@ -9,16 +9,11 @@ use wasmtime_wasi::p2::bindings::{clocks, random};
 use wasmtime_wasi::random::{WasiRandom, WasiRandomView};
 
 use super::{
-    AuditPart, CallSetup, CallState, Capability, Effects, Grant, GrantError, Host, Imports,
-    Interfaces, Section,
+    CallState, Capability, Grant, GrantError, Imports, Interfaces, Section, always::Always,
 };
 
 /// The clocks-and-random capability.
 pub struct ClocksAndRandom;
-
-/// Nothing to grant: every component may read clocks and random numbers.
-#[derive(Debug)]
-struct ClocksGrant;
 
 impl Capability for ClocksAndRandom {
     fn name(&self) -> &'static str {
@@ -43,59 +38,34 @@ impl Capability for ClocksAndRandom {
     }
 
     fn parse(&self, _section: &Section<'_>) -> Result<Arc<dyn Grant>, GrantError> {
-        Ok(Arc::new(ClocksGrant))
+        Always {
+            link,
+            reach,
+            talks_to_client: false,
+        }
+        .grant()
     }
 }
 
-impl Grant for ClocksGrant {
-    fn held_descriptors(&self) -> u64 {
-        0
-    }
+fn link(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
+    let clock = CallState::clocks;
+    clocks::wall_clock::add_to_linker::<CallState, WasiClocks>(linker, clock)?;
+    clocks::monotonic_clock::add_to_linker::<CallState, WasiClocks>(linker, clock)?;
+    let rng = CallState::random;
+    random::random::add_to_linker::<CallState, WasiRandom>(linker, rng)?;
+    random::insecure::add_to_linker::<CallState, WasiRandom>(linker, rng)?;
+    random::insecure_seed::add_to_linker::<CallState, WasiRandom>(linker, rng)?;
+    Ok(())
+}
 
-    fn validate(
-        &self,
-        _section: &Section<'_>,
-        _host: &Host<'_>,
-    ) -> Result<Arc<dyn Grant>, GrantError> {
-        Ok(Arc::new(ClocksGrant))
+/// What a component with these imports reaches.
+fn reach(imports: &Imports) -> Vec<String> {
+    let mut reach = Vec::new();
+    if imports.has("clocks") {
+        reach.push("reads the wall clock and the monotonic clock".into());
     }
-
-    fn granted(&self) -> bool {
-        true
+    if imports.has("random") {
+        reach.push("reads random numbers".into());
     }
-
-    fn link(&self, linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
-        let clock = CallState::clocks;
-        clocks::wall_clock::add_to_linker::<CallState, WasiClocks>(linker, clock)?;
-        clocks::monotonic_clock::add_to_linker::<CallState, WasiClocks>(linker, clock)?;
-        let rng = CallState::random;
-        random::random::add_to_linker::<CallState, WasiRandom>(linker, rng)?;
-        random::insecure::add_to_linker::<CallState, WasiRandom>(linker, rng)?;
-        random::insecure_seed::add_to_linker::<CallState, WasiRandom>(linker, rng)?;
-        Ok(())
-    }
-
-    fn prepare(&self, _call: &mut CallSetup) -> Result<(), String> {
-        Ok(())
-    }
-
-    fn audit(&self, imports: &Imports, _key: &str) -> AuditPart {
-        let mut part = AuditPart::default();
-        if imports.has("clocks") {
-            part.reach
-                .push("reads the wall clock and the monotonic clock".into());
-        }
-        if imports.has("random") {
-            part.reach.push("reads random numbers".into());
-        }
-        part
-    }
-
-    fn effects(&self) -> Effects {
-        Effects::default()
-    }
-
-    fn host_names(&self) -> Vec<(String, String)> {
-        Vec::new()
-    }
+    reach
 }

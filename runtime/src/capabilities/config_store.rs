@@ -176,6 +176,10 @@ impl Grant for ConfigGrant {
         Ok(())
     }
 
+    fn talks_to_client(&self) -> bool {
+        false
+    }
+
     fn audit(&self, imports: &Imports, key: &str) -> AuditPart {
         let view = self
             .values

@@ -160,6 +160,10 @@ impl Grant for EnvGrant {
         Ok(())
     }
 
+    fn talks_to_client(&self) -> bool {
+        false
+    }
+
     fn audit(&self, imports: &Imports, key: &str) -> AuditPart {
         let imported = imports.has("environment");
         let view = self
@@ -229,7 +233,7 @@ mod tests {
         let grant = grant.validate(&section, &host).unwrap();
         let audit = grant.audit(&Imports::none(), "components.x");
         assert!(!format!("{grant:?} {audit:?}").contains("secret"));
-        let mut call = CallSetup::new("x".into());
+        let mut call = CallSetup::new("x".into(), None);
         grant.prepare(&mut call).unwrap();
 
         let missing_text = "env_from_host = [\"MISSING\"]\n";

@@ -8,16 +8,11 @@ use wasmtime_wasi::cli::{WasiCli, WasiCliView};
 use wasmtime_wasi::p2::bindings::cli::exit;
 
 use super::{
-    AuditPart, CallSetup, CallState, Capability, Effects, Grant, GrantError, Host, Imports,
-    Interfaces, Section,
+    CallState, Capability, Grant, GrantError, Imports, Interfaces, Section, always::Always,
 };
 
 /// The exit capability.
 pub struct Exit;
-
-/// Nothing to grant: exiting ends only the guest's own call.
-#[derive(Debug)]
-struct ExitGrant;
 
 impl Capability for Exit {
     fn name(&self) -> &'static str {
@@ -36,49 +31,24 @@ impl Capability for Exit {
     }
 
     fn parse(&self, _section: &Section<'_>) -> Result<Arc<dyn Grant>, GrantError> {
-        Ok(Arc::new(ExitGrant))
+        Always {
+            link,
+            reach,
+            talks_to_client: false,
+        }
+        .grant()
     }
 }
 
-impl Grant for ExitGrant {
-    fn held_descriptors(&self) -> u64 {
-        0
-    }
+fn link(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
+    exit::add_to_linker::<CallState, WasiCli>(linker, CallState::cli)
+}
 
-    fn validate(
-        &self,
-        _section: &Section<'_>,
-        _host: &Host<'_>,
-    ) -> Result<Arc<dyn Grant>, GrantError> {
-        Ok(Arc::new(ExitGrant))
+/// What a component with these imports reaches.
+fn reach(imports: &Imports) -> Vec<String> {
+    let mut reach = Vec::new();
+    if imports.has("exit") {
+        reach.push("may exit early: reported to the client as an error".into());
     }
-
-    fn granted(&self) -> bool {
-        true
-    }
-
-    fn link(&self, linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
-        exit::add_to_linker::<CallState, WasiCli>(linker, CallState::cli)
-    }
-
-    fn prepare(&self, _call: &mut CallSetup) -> Result<(), String> {
-        Ok(())
-    }
-
-    fn audit(&self, imports: &Imports, _key: &str) -> AuditPart {
-        let mut part = AuditPart::default();
-        if imports.has("exit") {
-            part.reach
-                .push("may exit early: reported to the client as an error".into());
-        }
-        part
-    }
-
-    fn effects(&self) -> Effects {
-        Effects::default()
-    }
-
-    fn host_names(&self) -> Vec<(String, String)> {
-        Vec::new()
-    }
+    reach
 }

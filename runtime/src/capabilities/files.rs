@@ -246,6 +246,10 @@ impl Grant for FilesGrant {
         Ok(())
     }
 
+    fn talks_to_client(&self) -> bool {
+        false
+    }
+
     fn audit(&self, imports: &Imports, key: &str) -> AuditPart {
         let imported = imports.has("filesystem");
         let view = self

@@ -96,6 +96,10 @@ impl Grant for HttpGrant {
         Ok(())
     }
 
+    fn talks_to_client(&self) -> bool {
+        false
+    }
+
     fn audit(&self, imports: &Imports, key: &str) -> AuditPart {
         let mut part = AuditPart::default();
         let entries = self.net.describe();

@@ -8,16 +8,11 @@ use wasmtime::component::{HasData, Linker, ResourceTable};
 use wasmtime_wasi_io::bindings::wasi::io::{error, poll, streams};
 
 use super::{
-    AuditPart, CallSetup, CallState, Capability, Effects, Grant, GrantError, Host, Imports,
-    Interfaces, Section,
+    CallState, Capability, Grant, GrantError, Imports, Interfaces, Section, always::Always,
 };
 
 /// The I/O capability.
 pub struct Io;
-
-/// Nothing to grant: streams exist only where another capability made one.
-#[derive(Debug)]
-struct IoGrant;
 
 /// `wasi:io`'s host state is the resource table itself.
 struct Table;
@@ -43,50 +38,26 @@ impl Capability for Io {
     }
 
     fn parse(&self, _section: &Section<'_>) -> Result<Arc<dyn Grant>, GrantError> {
-        Ok(Arc::new(IoGrant))
+        Always {
+            link,
+            reach,
+            talks_to_client: false,
+        }
+        .grant()
     }
 }
 
-impl Grant for IoGrant {
-    fn held_descriptors(&self) -> u64 {
-        0
+fn link(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
+    fn table(s: &mut CallState) -> &mut ResourceTable {
+        &mut s.table
     }
+    error::add_to_linker::<CallState, Table>(linker, table)?;
+    poll::add_to_linker::<CallState, Table>(linker, table)?;
+    streams::add_to_linker::<CallState, Table>(linker, table)?;
+    Ok(())
+}
 
-    fn validate(
-        &self,
-        _section: &Section<'_>,
-        _host: &Host<'_>,
-    ) -> Result<Arc<dyn Grant>, GrantError> {
-        Ok(Arc::new(IoGrant))
-    }
-
-    fn granted(&self) -> bool {
-        true
-    }
-
-    fn link(&self, linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
-        fn table(s: &mut CallState) -> &mut ResourceTable {
-            &mut s.table
-        }
-        error::add_to_linker::<CallState, Table>(linker, table)?;
-        poll::add_to_linker::<CallState, Table>(linker, table)?;
-        streams::add_to_linker::<CallState, Table>(linker, table)?;
-        Ok(())
-    }
-
-    fn prepare(&self, _call: &mut CallSetup) -> Result<(), String> {
-        Ok(())
-    }
-
-    fn audit(&self, _imports: &Imports, _key: &str) -> AuditPart {
-        AuditPart::default()
-    }
-
-    fn effects(&self) -> Effects {
-        Effects::default()
-    }
-
-    fn host_names(&self) -> Vec<(String, String)> {
-        Vec::new()
-    }
+/// Streams reach only what another capability opened: nothing to say.
+fn reach(_imports: &Imports) -> Vec<String> {
+    Vec::new()
 }

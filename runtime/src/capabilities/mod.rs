@@ -26,6 +26,9 @@
 //! | [`exit`] | `wasi:cli/exit` | always |
 //! | [`io`] | `wasi:io/*` | always (the plumbing of the others) |
 //! | [`config_store`] | `wasi:config/store` | `config`, `config_from_host` |
+//! | [`mcp_types`] | `corral:mcp/types` | always (types only) |
+//! | [`mcp_log`] | `corral:mcp/log` | always (to the caller, capped) |
+//! | [`mcp_progress`] | `corral:mcp/progress` | always (to the caller, capped) |
 //! | [`arguments`] | (none) | never: no arguments, empty stdin |
 //!
 //! ## Adding a capability
@@ -33,13 +36,19 @@
 //! 1. Write `capabilities/NAME.rs`: a unit struct implementing
 //!    [`Capability`] (its keys, its interfaces, parsing its keys) and a
 //!    grant type implementing [`Grant`]. The compiler asks for each method.
+//!    A capability no key controls (given to every component importing it,
+//!    like `exit` or `corral:mcp/log`) returns the shared `always::Always`
+//!    grant from `parse`, with its linking, its reach and whether it talks
+//!    to the client.
 //! 2. Add it to [`ALL`]; its place there is its place in the audit.
 //! 3. If its host interfaces keep state during a call, add a field to
 //!    [`CallState`] and fill it in [`Grant::prepare`].
 //! 4. Test it through a real client (granted, refused without the grant)
 //!    and in the audit goldens (`tests/all/audit.rs`).
 
+mod always;
 pub mod arguments;
+pub mod client;
 pub mod clocks;
 pub mod config_store;
 pub mod denied;
@@ -48,6 +57,9 @@ pub mod exit;
 pub mod files;
 pub mod http;
 pub mod io;
+pub mod mcp_log;
+pub mod mcp_progress;
+pub mod mcp_types;
 pub mod sockets;
 pub mod stdio;
 
@@ -63,6 +75,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use wasmtime::Engine;
+use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, Linker};
 
 pub use call::{CallBudgets, CallSetup, CallState};
@@ -109,6 +122,10 @@ pub trait Grant: Send + Sync + fmt::Debug {
 
     /// Sets up its part of one call.
     fn prepare(&self, call: &mut CallSetup) -> Result<(), String>;
+
+    /// Whether its host functions talk to the call's client (log
+    /// messages, progress), so that a call needs a [`client::ClientLink`].
+    fn talks_to_client(&self) -> bool;
 
     /// Describes the grant for a reviewer, given what the component
     /// imports; `key` is `components.NAME`.
@@ -192,7 +209,7 @@ impl Effects {
 }
 
 /// Every capability, in the order `corral audit` lists them.
-pub static ALL: [&dyn Capability; 10] = [
+pub static ALL: [&dyn Capability; 13] = [
     &files::Files,
     &sockets::Sockets,
     &http::Http,
@@ -202,11 +219,14 @@ pub static ALL: [&dyn Capability; 10] = [
     &exit::Exit,
     &io::Io,
     &config_store::ConfigStore,
+    &mcp_types::McpTypes,
+    &mcp_log::McpLog,
+    &mcp_progress::McpProgress,
     &arguments::Arguments,
 ];
 
 /// The keys of `[components.NAME]` that are not a capability's.
-const COMPONENT_KEYS: &[&str] = &["path", "tool_prefix", "limits", "hints"];
+const COMPONENT_KEYS: &[&str] = &["path", "wit", "tool_prefix", "limits", "hints"];
 
 /// A component's grants: one per capability, in the order of [`ALL`].
 #[derive(Debug, Clone)]
@@ -317,12 +337,16 @@ impl Imports {
         Imports::default()
     }
 
-    /// The imports of a compiled component.
+    /// The imports of a compiled component. An imported type (a name
+    /// bound to a type the component defines, as componentize-py writes
+    /// for the types of a world) needs nothing from the host and is left
+    /// out.
     pub fn of(component: &Component, engine: &Engine) -> Imports {
         Imports::new(
             component
                 .component_type()
                 .imports(engine)
+                .filter(|(_, item)| !matches!(item.ty, ComponentItem::Type(_)))
                 .map(|(name, _)| name.to_owned())
                 .collect(),
         )
@@ -384,6 +408,14 @@ pub struct Linked {
     /// The grants whose interfaces are linked, in the order of [`ALL`]:
     /// these prepare each call.
     pub grants: Vec<Arc<dyn Grant>>,
+}
+
+impl Linked {
+    /// Whether a call needs a link to its client (see
+    /// [`Grant::talks_to_client`]).
+    pub fn talks_to_client(&self) -> bool {
+        self.grants.iter().any(|g| g.talks_to_client())
+    }
 }
 
 /// Builds the linker of one component: each capability whose interfaces

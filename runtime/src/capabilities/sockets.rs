@@ -173,6 +173,10 @@ impl Grant for SocketsGrant {
         Ok(())
     }
 
+    fn talks_to_client(&self) -> bool {
+        false
+    }
+
     fn audit(&self, imports: &Imports, key: &str) -> AuditPart {
         let imported = imports.has("sockets");
         let entries = self.net.describe();

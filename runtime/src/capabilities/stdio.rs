@@ -99,6 +99,10 @@ impl Grant for StdioGrant {
         Ok(())
     }
 
+    fn talks_to_client(&self) -> bool {
+        false
+    }
+
     fn audit(&self, imports: &Imports, _key: &str) -> AuditPart {
         let mut part = AuditPart::default();
         if imports.has("stdio") {

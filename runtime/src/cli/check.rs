@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use corral::audit::audit_component;
 use corral::config::Config;
 use corral::registry::Registry;
-use corral::sandbox::{Sandbox, SandboxSettings};
 use corral::server::check_auth;
 
 use super::overrides::ServerOverrides;
@@ -28,20 +27,14 @@ impl CheckArgs {
     pub(super) fn execute(self) -> anyhow::Result<()> {
         let mut config = Config::load(&self.config)?;
         self.overrides.apply(&mut config.server)?;
-        let sandbox = Sandbox::new(SandboxSettings {
-            max_concurrent_calls: 1,
-            max_memory: config
-                .components
-                .iter()
-                .map(|c| c.limits.memory)
-                .max()
-                .unwrap_or(0),
-            cache_dir: config.server.cache_dir.clone(),
-            cache_max_size: config.server.cache_max_size,
-            queue_timeout: config.server.queue_timeout,
-            share: config.server.pool,
-        })?;
-        let registry = Registry::load(&config, &sandbox)?;
+        let sandbox = super::sandbox(&config, 1)?;
+        let mut registry = Registry::load(&config, &sandbox)?;
+        // What the components serve is listed by calling them, as `serve`
+        // does at start.
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(registry.load_served())?;
         // Credentials load as `serve` would load them (tokens file, tokens
         // variable, JWKS, HS256 secret): a broken one fails here.
         let tools: Vec<&str> = registry.tools().iter().map(|t| t.name.as_str()).collect();
@@ -184,6 +177,18 @@ fn render(config: &Config, registry: &Registry) -> String {
             .map(|t| t.name.as_str())
             .collect();
         let _ = writeln!(out, "  tools = {tools:?}");
+    }
+    let catalog = registry.catalog();
+    let (resources, templates, prompts) = (
+        catalog.resources().count(),
+        catalog.templates().count(),
+        catalog.prompts().count(),
+    );
+    if resources + templates + prompts > 0 {
+        let _ = writeln!(
+            out,
+            "served: {resources} resources, {templates} resource templates, {prompts} prompts"
+        );
     }
     out
 }

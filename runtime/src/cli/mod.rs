@@ -2,7 +2,10 @@
 //! delegating to the library.
 
 mod audit;
+mod call;
 mod check;
+mod docs;
+mod new;
 mod overrides;
 mod serve;
 
@@ -42,6 +45,32 @@ enum Command {
     Audit(audit::AuditArgs),
     /// Validate a configuration (components compile, grants exist) and print the effective settings.
     Check(check::CheckArgs),
+    /// Tool descriptions: write a WIT folder's doc comments into a component.
+    Docs(docs::DocsArgs),
+    /// Create a tool project (Rust, Python or JavaScript) in a new folder.
+    New(new::NewArgs),
+    /// Call one tool once, locally, through the MCP path a client uses; logs and progress go to stderr.
+    Call(call::CallArgs),
+}
+
+/// The sandbox a configuration asks for, with `max_calls` call slots.
+pub(crate) fn sandbox(
+    config: &corral::config::Config,
+    max_calls: u32,
+) -> Result<corral::sandbox::Sandbox, corral::sandbox::SandboxError> {
+    corral::sandbox::Sandbox::new(corral::sandbox::SandboxSettings {
+        max_concurrent_calls: max_calls,
+        max_memory: config
+            .components
+            .iter()
+            .map(|c| c.limits.memory)
+            .max()
+            .unwrap_or(0),
+        cache_dir: config.server.cache_dir.clone(),
+        cache_max_size: config.server.cache_max_size,
+        queue_timeout: config.server.queue_timeout,
+        share: config.server.pool,
+    })
 }
 
 /// The log filter when RUST_LOG is unset: Corral's own events, and only
@@ -76,5 +105,8 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => args.execute(),
         Command::Audit(args) => args.execute(),
         Command::Check(args) => args.execute(),
+        Command::Docs(args) => args.execute(),
+        Command::New(args) => args.execute(),
+        Command::Call(args) => args.execute(),
     }
 }

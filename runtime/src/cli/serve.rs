@@ -7,7 +7,6 @@ use std::time::Duration;
 use anyhow::Context;
 use corral::config::Config;
 use corral::registry::Registry;
-use corral::sandbox::{Sandbox, SandboxSettings};
 use corral::server::{CorralServer, serve_http, serve_stdio};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio_util::sync::CancellationToken;
@@ -46,19 +45,15 @@ impl ServeArgs {
             .build()
             .context("cannot start the async runtime")?;
         let result = runtime.block_on(async {
-            let sandbox = Sandbox::new(SandboxSettings {
-                max_concurrent_calls: config.server.max_concurrent_calls,
-                max_memory: config.components.iter().map(|c| c.limits.memory).max().unwrap_or(0),
-                cache_dir: config.server.cache_dir.clone(),
-                cache_max_size: config.server.cache_max_size,
-                queue_timeout: config.server.queue_timeout,
-                share: config.server.pool,
-            })?;
+            let sandbox = super::sandbox(&config, config.server.max_concurrent_calls)?;
             let started = std::time::Instant::now();
-            let registry = Registry::load(&config, &sandbox)?;
+            let mut registry = Registry::load(&config, &sandbox)?;
+            registry.load_served().await?;
             tracing::info!(
                 components = config.components.len(),
                 tools = registry.tools().len(),
+                resources = registry.catalog().resources().count(),
+                prompts = registry.catalog().prompts().count(),
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "loaded"
             );

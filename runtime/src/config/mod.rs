@@ -120,6 +120,9 @@ pub struct ComponentConfig {
     pub path: PathBuf,
     /// Line of the `path` key in the config file, for error messages.
     pub path_line: Option<usize>,
+    /// A WIT folder to read the tools' descriptions from (`wit = "…"`),
+    /// resolved like `path`, with its line in the config file.
+    pub wit: Option<(PathBuf, Option<usize>)>,
     /// Prefix put before every tool name of this component.
     pub tool_prefix: String,
     /// Budgets of every call into this component.
@@ -222,6 +225,7 @@ impl ComponentConfig {
             name,
             path: path.to_owned(),
             path_line: None,
+            wit: None,
             tool_prefix: String::new(),
             limits: Limits::default(),
             hints: ToolHints {
@@ -337,6 +341,17 @@ impl Config {
                     "the path is empty: give the .wasm file of the component".into(),
                 ));
             }
+            let wit: Option<PathBuf> = section.get("wit").map_err(grant_error)?;
+            if wit.as_ref().is_some_and(|dir| dir.as_os_str().is_empty()) {
+                return Err(invalid(
+                    section.line("wit"),
+                    format!("components.{name}.wit"),
+                    "the path is empty: give the folder of the component's WIT package, \
+                     e.g. wit = \"wit\""
+                        .into(),
+                ));
+            }
+            let wit = wit.map(|dir| (base.join(dir), section.line("wit")));
             let prefix: String = section
                 .get("tool_prefix")
                 .map_err(grant_error)?
@@ -374,6 +389,7 @@ impl Config {
                 hints,
                 path: base.join(relative),
                 path_line: line,
+                wit,
                 tool_prefix: prefix,
                 limits: limits.resolve(&defaults),
                 name: name.clone(),

@@ -78,7 +78,7 @@ impl PackageDocs {
         Ok(None)
     }
 
-    fn decode(data: &[u8]) -> Result<PackageDocs, String> {
+    pub(super) fn decode(data: &[u8]) -> Result<PackageDocs, String> {
         match data.split_first() {
             Some((0 | 1, json)) => serde_json::from_slice(json)
                 .map_err(|e| format!("the {SECTION} section is not valid JSON: {e}")),
@@ -108,6 +108,24 @@ impl PackageDocs {
             .chain(in_worlds)
             .flatten()
             .find_map(|i| i.funcs.get(func).and_then(FuncDocs::text))
+    }
+
+    /// How many functions have a doc comment.
+    pub fn described(&self) -> usize {
+        let interfaces = self.interfaces.values().chain(
+            self.worlds
+                .values()
+                .flat_map(|w| w.interfaces.values().chain(w.interface_exports.values())),
+        );
+        let in_interfaces = interfaces.flat_map(|i| i.funcs.values());
+        let in_worlds = self
+            .worlds
+            .values()
+            .flat_map(|w| w.funcs.values().chain(w.func_exports.values()));
+        in_interfaces
+            .chain(in_worlds)
+            .filter(|f| f.text().is_some())
+            .count()
     }
 }
 

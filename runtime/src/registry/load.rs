@@ -4,52 +4,84 @@
 //! or inside an exported interface. Functions whose types have no JSON form
 //! (resources, streams, futures) and component-model async functions are
 //! skipped with a warning naming them; exports of `wasi:` interfaces are
-//! entry points for hosts, not tools, and are skipped quietly.
+//! entry points for hosts, not tools, and are skipped quietly, and so are
+//! the entry points a toolchain leaves for itself ([`TOOLCHAIN_EXPORTS`]).
 
 use std::sync::Arc;
 
 use serde_json::Value;
-use wasmtime::component::types::{ComponentFunc, ComponentItem};
+use wasmtime::Engine;
+use wasmtime::component::types::{ComponentFunc, ComponentInstance, ComponentItem};
 use wasmtime::component::{ComponentExportIndex, Type};
 
 use super::LoadError;
+use super::content::ContentTypes;
 use super::docs::PackageDocs;
-use super::tool::{Output, Shaped, ToolSpec};
+use super::served::{self, ServedBy};
+use super::tool::{Output, Payload, Shaped, ToolSpec};
+use super::wit_source::WitSource;
 use crate::config::ComponentConfig;
 use crate::sandbox::{Program, Sandbox};
 use crate::wit_json::{self, Direction, Unsupported, json_name};
 
+/// Exported instances that a language toolchain adds for its own use, by
+/// name and function names: componentize-py leaves `exports` with one
+/// function, `init`, the entry point it pre-initialises the interpreter
+/// through at build time. Calling it would only re-run that step.
+const TOOLCHAIN_EXPORTS: &[(&str, &[&str])] = &[("exports", &["init"])];
+
+/// Whether the exported instance `name` is one of [`TOOLCHAIN_EXPORTS`]:
+/// its name and exactly its functions (types aside).
+fn is_toolchain_export(name: &str, instance: &ComponentInstance, engine: &Engine) -> bool {
+    TOOLCHAIN_EXPORTS.iter().any(|(export, functions)| {
+        *export == name
+            && instance
+                .exports(engine)
+                .filter(|(_, item)| matches!(item.ty, ComponentItem::ComponentFunc(_)))
+                .map(|(function, _)| function)
+                .eq(functions.iter().copied())
+    })
+}
+
+/// One component's tools, and what it serves besides them.
+pub struct Loaded {
+    /// Its tools.
+    pub tools: Vec<ToolSpec>,
+    /// Its resources, prompts and completions, when it serves any.
+    pub served: Option<ServedBy>,
+}
+
 /// Reads, compiles and inspects one component.
-pub fn load_component(
-    config: &ComponentConfig,
-    sandbox: &Sandbox,
-) -> Result<Vec<ToolSpec>, LoadError> {
+pub fn load_component(config: &ComponentConfig, sandbox: &Sandbox) -> Result<Loaded, LoadError> {
     let bytes = std::fs::read(&config.path).map_err(|error| LoadError::Read {
         component: config.name.clone(),
         path: config.path.clone(),
         line: config.path_line,
         error,
     })?;
-    let docs = match PackageDocs::from_component(&bytes) {
-        Ok(Some(docs)) => docs,
-        Ok(None) => {
-            tracing::warn!(
-                component = %config.name,
-                "the component has no package-docs section, so its tools have no descriptions; \
-                 embed its WIT doc comments at build time (see \"Write your first tool\" in the README)"
-            );
-            PackageDocs::default()
+    let (docs, wit) = match &config.wit {
+        Some((dir, line)) => {
+            let wit = WitSource::read(dir).map_err(|message| LoadError::Wit {
+                component: config.name.clone(),
+                line: *line,
+                message,
+            })?;
+            let docs = wit.docs().map_err(|message| LoadError::Wit {
+                component: config.name.clone(),
+                line: *line,
+                message,
+            })?;
+            (docs, Some(wit))
         }
-        Err(message) => {
-            tracing::warn!(component = %config.name, "ignoring its doc comments: {message}");
-            PackageDocs::default()
-        }
+        None => (embedded_docs(config, &bytes), None),
     };
     let program = Arc::new(sandbox.compile(&config.name, &bytes, config.limits, &config.grants)?);
     let loader = Loader {
         config,
         program: &program,
         docs: &docs,
+        wit: wit.as_ref(),
+        content: ContentTypes::of(program.component(), sandbox.engine()),
     };
 
     let mut tools = Vec::new();
@@ -63,9 +95,17 @@ pub fn load_component(
                 };
                 tools.extend(loader.tool(None, export, &func, index)?);
             }
+            ComponentItem::ComponentInstance(_) if served::is_served(export) => {
+                tracing::debug!(component = %config.name, export, "served, not tools");
+            }
             ComponentItem::ComponentInstance(instance) if export.starts_with("wasi:") => {
                 tracing::debug!(component = %config.name, export, "skipping WASI export");
                 drop(instance);
+            }
+            ComponentItem::ComponentInstance(instance)
+                if is_toolchain_export(export, &instance, engine) =>
+            {
+                tracing::debug!(component = %config.name, export, "skipping a toolchain's own export");
             }
             ComponentItem::ComponentInstance(instance) => {
                 let Some(interface) = component.get_export_index(None, export) else {
@@ -84,16 +124,42 @@ pub fn load_component(
             _ => {}
         }
     }
-    if tools.is_empty() {
+    let served = served::exports_of(&program, engine);
+    if tools.is_empty() && served.is_none() {
         tracing::warn!(component = %config.name, "the component exports no function usable as a tool");
     }
-    Ok(tools)
+    Ok(Loaded { tools, served })
+}
+
+/// The doc comments embedded in the component, if any.
+fn embedded_docs(config: &ComponentConfig, bytes: &[u8]) -> PackageDocs {
+    match PackageDocs::from_component(bytes) {
+        Ok(Some(docs)) => docs,
+        Ok(None) => {
+            tracing::warn!(
+                component = %config.name,
+                "the component carries no WIT doc comments (no package-docs section: plain cargo, \
+                 cargo component, componentize-py and jco builds do not write one), so its tools \
+                 have no descriptions; give `wit = \"DIR\"` (its WIT folder) in its config, or \
+                 write them in with `corral docs embed --wit DIR`"
+            );
+            PackageDocs::default()
+        }
+        Err(message) => {
+            tracing::warn!(component = %config.name, "ignoring its doc comments: {message}");
+            PackageDocs::default()
+        }
+    }
 }
 
 struct Loader<'a> {
     config: &'a ComponentConfig,
+    /// The WIT source the config names, which must describe every function.
+    wit: Option<&'a WitSource>,
     program: &'a Arc<Program>,
     docs: &'a PackageDocs,
+    /// The `corral:mcp` content types the component imports.
+    content: ContentTypes,
 }
 
 impl Loader<'_> {
@@ -109,6 +175,15 @@ impl Loader<'_> {
             Some(i) => format!("{i}#{func_name}"),
             None => func_name.to_owned(),
         };
+        if let Some(wit) = self.wit
+            && !wit.describes(interface.map(plain_interface_name), func_name)
+        {
+            return Err(LoadError::WitMismatch {
+                component: self.config.name.clone(),
+                function: wit_path,
+                package: wit.name().to_owned(),
+            });
+        }
         let skip = |why: &str| {
             tracing::warn!(
                 component = %self.config.name,
@@ -137,13 +212,17 @@ impl Loader<'_> {
                 ));
             }
         };
+        let payload = |ty: Type| match self.content.form(&ty) {
+            Some(form) => Payload::Content(form),
+            None => Payload::Json(Shaped::new(ty)),
+        };
         let output = match func.results().next() {
             None => Output::Nothing,
             Some(Type::Result(result)) => Output::Fallible {
-                ok: result.ok().map(Shaped::new),
+                ok: result.ok().map(payload),
                 err: result.err(),
             },
-            Some(ty) => Output::Value(Shaped::new(ty)),
+            Some(ty) => Output::Value(payload(ty)),
         };
         let output_schema = match output_schema(&output) {
             Ok(schema) => schema,
@@ -166,11 +245,16 @@ impl Loader<'_> {
             .docs
             .function(interface_name, func_name)
             .map(str::to_owned);
-        if description.is_none() {
+        // Without any doc comment in the component, the warning about the
+        // missing section said it all (a toolchain that does not embed
+        // them, like cargo component, is the usual cause); this one is for
+        // a function that really has none.
+        if description.is_none() && self.docs.described() > 0 {
             tracing::warn!(
                 component = %self.config.name,
                 tool = %name,
-                "the tool has no description: give `{func_name}` a /// doc comment in its WIT and embed the docs"
+                "the tool has no description: its WIT has no /// doc comment on `{func_name}`; \
+                 add one and embed the docs again"
             );
         }
         Ok(Some(ToolSpec {
@@ -179,7 +263,7 @@ impl Loader<'_> {
             wit_path,
             program: self.program.clone(),
             export,
-            params,
+            arguments: wit_json::Arguments::new(&params),
             output,
             input_schema: Arc::new(into_object(input)),
             output_schema: output_schema.map(|s| Arc::new(into_object(s))),
@@ -191,12 +275,12 @@ impl Loader<'_> {
 fn output_schema(output: &Output) -> Result<Option<Value>, Unsupported> {
     match output {
         Output::Nothing => Ok(None),
-        Output::Value(shaped) => shaped.schema().map(Some),
+        Output::Value(payload) => payload.schema(),
         Output::Fallible { ok, err } => {
             if let Some(err) = err {
                 wit_json::schema(err, Direction::Output)?;
             }
-            ok.as_ref().map(Shaped::schema).transpose()
+            Ok(ok.as_ref().map(Payload::schema).transpose()?.flatten())
         }
     }
 }
@@ -209,7 +293,7 @@ fn into_object(schema: Value) -> serde_json::Map<String, Value> {
 }
 
 /// `corral:text-tools/text@0.1.0` → `text`.
-fn plain_interface_name(export: &str) -> &str {
+pub(super) fn plain_interface_name(export: &str) -> &str {
     let name = export.rsplit_once('/').map_or(export, |(_, n)| n);
     name.split_once('@').map_or(name, |(n, _)| n)
 }

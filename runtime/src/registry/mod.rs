@@ -5,17 +5,26 @@
 //! schemas derived from its WIT types, and any conflict (two tools with one
 //! name, a name clients cannot accept) stops the server before it serves.
 
+mod content;
 mod docs;
 mod load;
+mod served;
 mod tool;
+mod wit_source;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use content::{Content, ResourceContents};
 pub use docs::PackageDocs;
-pub use load::load_component;
+pub use load::{Loaded, load_component};
+pub use served::{
+    Catalog, Prompt, PromptMessages, Reference, Resource, ResourceTemplate, Role, ServeError,
+    ServedBy,
+};
 pub use tool::{Answer, ToolSpec};
+pub use wit_source::{WitSource, embed};
 
 use crate::config::Config;
 use crate::sandbox::{Sandbox, SandboxError};
@@ -40,6 +49,34 @@ pub enum LoadError {
         /// is said once).
         error: std::io::Error,
     },
+    /// The WIT folder named by `wit = "…"` could not be read.
+    #[error(
+        "component {component:?}: cannot read the WIT package named by components.{component}.wit{line}: \
+         {message}",
+        line = .line.map(|l| format!(" (config line {l})")).unwrap_or_default()
+    )]
+    Wit {
+        /// The component's name in the config.
+        component: String,
+        /// Line of the `wit` key in the config.
+        line: Option<usize>,
+        /// What did not parse.
+        message: String,
+    },
+    /// The WIT folder does not describe a function the component exports.
+    #[error(
+        "component {component:?} exports {function}, which the WIT package {package} given by \
+         components.{component}.wit does not declare: point `wit` at the folder the component \
+         was built from, or rebuild the component from this one"
+    )]
+    WitMismatch {
+        /// The component's name in the config.
+        component: String,
+        /// The exported function, as its WIT path.
+        function: String,
+        /// The WIT package's name.
+        package: String,
+    },
     /// Compiling or linking failed.
     #[error(transparent)]
     Sandbox(#[from] SandboxError),
@@ -58,6 +95,32 @@ pub enum LoadError {
         /// The second component's name.
         suggestion: String,
     },
+    /// Listing what a component serves failed at start.
+    #[error(
+        "component {component:?} serves resources or prompts, but {message}; fix the component \
+         (its list functions must succeed within its limits)"
+    )]
+    Serve {
+        /// The component's name in the config.
+        component: String,
+        /// What failed.
+        message: String,
+    },
+    /// Two components serve one URI, template or prompt name.
+    #[error(
+        "two components serve the {kind} {key:?}: {first} and {second}; remove it from one of \
+         them (or serve only one of the components)"
+    )]
+    ServedTwice {
+        /// `resource`, `resource template` or `prompt`.
+        kind: &'static str,
+        /// The URI or name.
+        key: String,
+        /// The first component.
+        first: String,
+        /// The second component.
+        second: String,
+    },
     /// A tool name clients would refuse.
     #[error(
         "component {component:?}: tool name {name:?} is not accepted by MCP clients \
@@ -75,12 +138,15 @@ pub enum LoadError {
 pub struct Registry {
     tools: Vec<Arc<ToolSpec>>,
     by_name: HashMap<String, usize>,
+    /// Components serving resources or prompts, until their lists are read.
+    served: Vec<ServedBy>,
+    catalog: Arc<Catalog>,
 }
 
 impl Registry {
     /// Loads every component of `config` into `sandbox`.
     pub fn load(config: &Config, sandbox: &Sandbox) -> Result<Registry, LoadError> {
-        let loaded: Vec<Result<Vec<ToolSpec>, LoadError>> = std::thread::scope(|scope| {
+        let loaded: Vec<Result<Loaded, LoadError>> = std::thread::scope(|scope| {
             let handles: Vec<_> = config
                 .components
                 .iter()
@@ -97,13 +163,31 @@ impl Registry {
         let mut registry = Registry {
             tools: Vec::new(),
             by_name: HashMap::new(),
+            served: Vec::new(),
+            catalog: Arc::default(),
         };
-        for tools in loaded {
-            for tool in tools? {
+        for loaded in loaded {
+            let loaded = loaded?;
+            for tool in loaded.tools {
                 registry.insert(tool)?;
             }
+            registry.served.extend(loaded.served);
         }
         Ok(registry)
+    }
+
+    /// Reads what the components serve (resources, prompts): a call of
+    /// each serving component's list functions. Until it runs, the registry
+    /// serves tools only.
+    pub async fn load_served(&mut self) -> Result<(), LoadError> {
+        let served = std::mem::take(&mut self.served);
+        self.catalog = Arc::new(Catalog::load(served).await?);
+        Ok(())
+    }
+
+    /// What the components serve besides tools.
+    pub fn catalog(&self) -> &Arc<Catalog> {
+        &self.catalog
     }
 
     fn insert(&mut self, tool: ToolSpec) -> Result<(), LoadError> {

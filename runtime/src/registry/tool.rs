@@ -5,6 +5,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 use wasmtime::component::{ComponentExportIndex, Type, Val};
 
+use super::content::{self, Content, Form};
 use crate::capabilities::ToolHints;
 use crate::sandbox::Program;
 use crate::wit_json::{self, ArgError, Direction, Limit, TooLarge};
@@ -21,8 +22,8 @@ pub struct ToolSpec {
     pub program: Arc<Program>,
     /// Where to find the function in a fresh instance.
     pub(crate) export: ComponentExportIndex,
-    /// WIT parameter names and types, in order.
-    pub(crate) params: Vec<(String, Type)>,
+    /// How to decode the arguments, planned from the WIT parameters.
+    pub(crate) arguments: wit_json::Arguments,
     /// How results are shaped.
     pub(crate) output: Output,
     /// JSON Schema of the arguments object.
@@ -37,13 +38,49 @@ pub struct ToolSpec {
 pub(crate) enum Output {
     /// No result.
     Nothing,
-    /// A plain value.
-    Value(Shaped),
+    /// A value.
+    Value(Payload),
     /// A WIT `result`: `ok` is the value, `err` becomes an error answer.
     Fallible {
-        ok: Option<Shaped>,
+        ok: Option<Payload>,
         err: Option<Type>,
     },
+}
+
+/// How a returned value becomes an answer.
+pub(crate) enum Payload {
+    /// Encoded as JSON: `structuredContent` and its text.
+    Json(Shaped),
+    /// `corral:mcp/types` content, sent as content blocks.
+    Content(Form),
+}
+
+impl Payload {
+    /// The JSON Schema of `structuredContent`, when it has a fixed one.
+    pub(crate) fn schema(&self) -> Result<Option<Value>, wit_json::Unsupported> {
+        match self {
+            Payload::Json(shaped) => shaped.schema().map(Some),
+            Payload::Content(_) => Ok(None),
+        }
+    }
+
+    fn answer(&self, val: &Val, limit: &Limit<'_>) -> Result<Answer, TooLarge> {
+        match self {
+            Payload::Json(shaped) => Ok(success(Some(shaped.structured(val, limit)?))),
+            Payload::Content(form) => Ok(match content::read(*form, val) {
+                Ok(reply) => Answer {
+                    structured: reply.structured,
+                    text: String::new(),
+                    content: Some(reply.content),
+                    is_error: reply.is_error,
+                    denials: Vec::new(),
+                },
+                Err(message) => Answer::error(format!(
+                    "the tool's answer cannot be sent: {message} (a bug in the tool)"
+                )),
+            }),
+        }
+    }
 }
 
 /// A value type and whether it is wrapped as `{"result": …}` (everything
@@ -89,8 +126,11 @@ pub struct Answer {
     /// Validates against the tool's output schema (absent for errors and
     /// for functions without a value).
     pub structured: Option<Value>,
-    /// The human- and model-readable rendering.
+    /// The human- and model-readable rendering (when `content` is `None`).
     pub text: String,
+    /// Content blocks the tool returned itself (`corral:mcp/types`),
+    /// sent instead of `text`.
+    pub content: Option<Vec<Content>>,
     /// Whether this answer reports a failure.
     pub is_error: bool,
     /// Capabilities the guest was refused during the call, each naming the
@@ -104,8 +144,17 @@ impl Answer {
         Answer {
             structured: None,
             text: text.into(),
+            content: None,
             is_error: true,
             denials: Vec::new(),
+        }
+    }
+
+    /// About the bytes its text or content takes on the wire.
+    pub fn size(&self) -> usize {
+        match &self.content {
+            Some(content) => content.iter().map(Content::wire_size).sum(),
+            None => self.text.len(),
         }
     }
 }
@@ -113,7 +162,7 @@ impl Answer {
 impl ToolSpec {
     /// Decodes and checks a call's arguments; nothing runs on failure.
     pub fn arguments(&self, args: Option<&Map<String, Value>>) -> Result<Vec<Val>, Vec<ArgError>> {
-        wit_json::decode(&self.params, args)
+        self.arguments.decode(args)
     }
 
     /// Whether the function returns a value.
@@ -125,13 +174,13 @@ impl ToolSpec {
     /// to encode within it is refused while it is being built.
     pub fn answer(&self, value: Option<&Val>, limit: &Limit<'_>) -> Result<Answer, TooLarge> {
         Ok(match (&self.output, value) {
-            (Output::Value(shaped), Some(val)) => success(Some(shaped.structured(val, limit)?)),
-            (Output::Fallible { ok, .. }, Some(Val::Result(Ok(payload)))) => success(
-                ok.as_ref()
-                    .zip(payload.as_deref())
-                    .map(|(s, v)| s.structured(v, limit))
-                    .transpose()?,
-            ),
+            (Output::Value(payload), Some(val)) => payload.answer(val, limit)?,
+            (Output::Fallible { ok, .. }, Some(Val::Result(Ok(value)))) => {
+                match ok.as_ref().zip(value.as_deref()) {
+                    Some((payload, val)) => payload.answer(val, limit)?,
+                    None => success(None),
+                }
+            }
             (Output::Fallible { err, .. }, Some(Val::Result(Err(payload)))) => {
                 let detail = match (err, payload.as_deref()) {
                     (Some(ty), Some(v)) => text_of(&wit_json::encode_within(v, ty, limit)?),
@@ -154,6 +203,7 @@ fn success(structured: Option<Value>) -> Answer {
     Answer {
         structured,
         text,
+        content: None,
         is_error: false,
         denials: Vec::new(),
     }

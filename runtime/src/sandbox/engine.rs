@@ -276,6 +276,7 @@ impl Sandbox {
             pre,
             limits,
             grants: grants.clone(),
+            talks_to_client: linked.talks_to_client(),
             linked: linked.grants,
             sandbox: self.inner.clone(),
         })
@@ -348,6 +349,8 @@ pub struct Program {
     pub(crate) grants: Grants,
     /// The grants linked for real: each prepares its part of every call.
     pub(crate) linked: Vec<Arc<dyn Grant>>,
+    /// Whether a linked grant talks to the call's client.
+    pub(crate) talks_to_client: bool,
     pub(crate) sandbox: Arc<Inner>,
 }
 
@@ -370,6 +373,13 @@ impl Program {
     /// What each call may reach.
     pub fn grants(&self) -> &Grants {
         &self.grants
+    }
+
+    /// Whether the component imports an interface that talks to its
+    /// caller (log messages, progress): its calls then take a
+    /// [`ClientLink`](crate::capabilities::client::ClientLink).
+    pub fn talks_to_client(&self) -> bool {
+        self.talks_to_client
     }
 
     /// `text` with every host name the grants know (a granted directory's

@@ -20,6 +20,7 @@ use wasmtime::{Store, UpdateDeadline};
 use super::engine::Program;
 use super::error::CallError;
 use crate::budget::{Budget, Exceeded, HostMemory, charged};
+use crate::capabilities::client::ClientLink;
 use crate::capabilities::{CallBudgets, CallSetup, CallState, Captured};
 
 /// What happened during one call.
@@ -95,7 +96,9 @@ impl Program {
     }
 
     /// Calls the exported function `export` with `args` in a fresh
-    /// instance, in the call slot `slot` (see [`Program::reserve`]).
+    /// instance, in the call slot `slot` (see [`Program::reserve`]); what
+    /// the guest sends its caller goes through `client` (dropped when the
+    /// call ends, which ends the caller's side of the link).
     ///
     /// The call stops when it returns, when it exhausts a budget (fuel,
     /// memory, host resources, deadline) or when `cancel` fires.
@@ -105,13 +108,14 @@ impl Program {
         export: &ComponentExportIndex,
         args: &[Val],
         has_result: bool,
+        client: Option<ClientLink>,
         cancel: &CancellationToken,
     ) -> CallReport {
         let _slot = slot;
         let started = Instant::now();
         let limits = self.limits;
         let running = self.sandbox.ticker.running(started + limits.timeout);
-        let mut setup = CallSetup::new(self.name.clone());
+        let mut setup = CallSetup::new(self.name.clone(), client);
         for grant in &self.linked {
             if let Err(message) = grant.prepare(&mut setup) {
                 return CallReport::failed(CallError::Instantiate(message));

@@ -42,6 +42,13 @@ impl Principal {
         self.tools.as_ref().is_none_or(|t| t.contains(tool))
     }
 
+    /// Whether this principal may use everything the server offers: a
+    /// token limited to some tools sees no resources or prompts (they
+    /// are not tools, so its list cannot name them).
+    pub fn allows_all(&self) -> bool {
+        self.tools.is_none()
+    }
+
     /// Who owns what this principal opens; equal for the same token (or
     /// the same JWT subject), never a secret.
     pub(crate) fn owner(&self) -> Option<&Arc<str>> {

@@ -5,6 +5,12 @@
 //! the value, the WIT `result` error or the trap as a tool result. Every
 //! failure a tool can have is an `isError` result, never a protocol error,
 //! so the model reads it; only an unknown tool name is a protocol error.
+//! A guest's log messages and progress reports go out while it runs
+//! ([`notices`](super::notices)); resources, prompts and completion are
+//! answered by [`served`](super::served).
+
+// Logging is deprecated by SEP-2577, yet clients of both generations use it.
+#![allow(deprecated)]
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -12,35 +18,45 @@ use std::sync::Arc;
 use futures::FutureExt;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
-    ToolAnnotations,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
+    ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    PromptsCapability, ReadResourceRequestParams, ReadResourceResponse, ResourcesCapability,
+    ServerCapabilities, ServerConfig, SetLevelRequestParams, SubscribeRequestParams,
+    SubscriptionFilter, Tool, ToolAnnotations, UnsubscribeRequestParams,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 
 use crate::budget::{Budget, Exceeded};
 use crate::capabilities::Captured;
+use crate::capabilities::client;
 use crate::config::ServerSettings;
-use crate::registry::{Answer, Registry, ToolSpec};
+use crate::registry::{Answer, Catalog, Registry, ToolSpec};
 use crate::sandbox::CallError;
 use crate::wit_json::{Limit, TooLarge};
 
 use super::metrics::{Held, ToolSeries};
+use super::notices::{self, SessionLevel};
+use super::served::wire;
 use super::{Metrics, Principal};
 
 /// The MCP server over one registry; cheap to clone (one per session).
 #[derive(Clone)]
 pub struct CorralServer {
-    shared: Arc<Shared>,
+    pub(super) shared: Arc<Shared>,
+    /// The log level this session's client set.
+    level: SessionLevel,
 }
 
-struct Shared {
+pub(super) struct Shared {
     registry: Registry,
+    /// What the components serve besides tools.
+    pub(super) catalog: Arc<Catalog>,
     metrics: Metrics,
     /// Each tool's metric series, in the registry's order.
     series: Vec<ToolSeries>,
-    max_result_size: u64,
+    pub(super) max_result_size: u64,
     info: ServerConfig,
     tools: Vec<Tool>,
 }
@@ -49,11 +65,28 @@ impl CorralServer {
     /// A server offering the tools of `registry`, configured by `settings`.
     pub fn new(registry: Registry, settings: &ServerSettings) -> CorralServer {
         let tools = registry.tools().iter().map(|t| describe(t)).collect();
-        let mut info = ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::new(
-                &settings.name,
-                env!("CARGO_PKG_VERSION"),
-            ));
+        let catalog = registry.catalog().clone();
+        let mut capabilities = ServerCapabilities::builder().enable_tools().build();
+        if registry.tools().iter().any(|t| t.program.talks_to_client()) {
+            capabilities.logging = Some(Default::default());
+        }
+        if catalog.serves_resources() {
+            let mut resources = ResourcesCapability::default();
+            // Subscriptions are accepted; a served resource changes only
+            // when the component does, so no update is ever sent.
+            resources.subscribe = Some(true);
+            capabilities.resources = Some(resources);
+        }
+        if catalog.serves_prompts() {
+            capabilities.prompts = Some(PromptsCapability::default());
+        }
+        if catalog.completes() {
+            capabilities.completions = Some(Default::default());
+        }
+        let mut info = ServerConfig::new(capabilities).with_server_info(Implementation::new(
+            &settings.name,
+            env!("CARGO_PKG_VERSION"),
+        ));
         if let Some(instructions) = &settings.instructions {
             info = info.with_instructions(instructions);
         }
@@ -66,12 +99,22 @@ impl CorralServer {
         CorralServer {
             shared: Arc::new(Shared {
                 registry,
+                catalog,
                 metrics,
                 series,
                 max_result_size: settings.max_result_size,
                 info,
                 tools,
             }),
+            level: SessionLevel::default(),
+        }
+    }
+
+    /// The server for a new session: the same tools, its own log level.
+    pub fn for_session(&self) -> CorralServer {
+        CorralServer {
+            shared: self.shared.clone(),
+            level: SessionLevel::default(),
         }
     }
 
@@ -117,10 +160,30 @@ impl CorralServer {
             }
         };
         let running = Held::new(&self.shared.metrics.open.calls_running);
-        let report = tool
-            .program
-            .call(slot, &tool.export, &args, tool.has_result(), &context.ct)
-            .await;
+        let (link, notices) = if tool.program.talks_to_client() {
+            let (link, notices) = client::link(notices::wanted(context, &self.level));
+            (Some(link), Some(notices))
+        } else {
+            (None, None)
+        };
+        let call = tool.program.call(
+            slot,
+            &tool.export,
+            &args,
+            tool.has_result(),
+            link,
+            &context.ct,
+        );
+        // The notices end when the call's store is gone, so both finish
+        // before the answer goes out, after everything the guest sent.
+        let report = match notices {
+            Some(notices) => {
+                let token = context.meta.get_progress_token();
+                let forward = notices::forward(notices, context.peer.clone(), token);
+                tokio::join!(call, forward).0
+            }
+            None => call.await,
+        };
         drop(running);
         let mut report = report;
         log_output(&tool.name, "stdout", &report.stdout);
@@ -147,10 +210,10 @@ impl CorralServer {
                     stop: &stop,
                 };
                 match account.charge_while(|| tool.answer(value.as_ref(), &limit)) {
-                    Ok(answer) if answer.text.len() > max_text => {
+                    Ok(answer) if answer.size() > max_text => {
                         result_too_large = true;
                         too_large(
-                            bytesize::ByteSize(answer.text.len() as u64)
+                            bytesize::ByteSize(answer.size() as u64)
                                 .display()
                                 .iec()
                                 .to_string(),
@@ -232,7 +295,7 @@ fn describe(tool: &ToolSpec) -> Tool {
 
 /// Who sent the request: over HTTP, what the bearer token allows; over
 /// stdio, everything.
-fn principal(context: &RequestContext<RoleServer>) -> Principal {
+pub(super) fn principal(context: &RequestContext<RoleServer>) -> Principal {
     context
         .extensions
         .get::<http::request::Parts>()
@@ -260,6 +323,93 @@ fn log_output(tool: &str, stream: &str, captured: &Captured) {
 impl ServerHandler for CorralServer {
     fn get_info(&self) -> ServerConfig {
         self.shared.info.clone()
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        Ok(self.served_resources(&context))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        Ok(self.served_templates(&context))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        self.read_served(request, &context).await
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        Ok(self.served_prompts(&context))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        self.fill_prompt(request, &context).await
+    }
+
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, ErrorData> {
+        self.complete_served(request, &context).await
+    }
+
+    fn accepted_subscription_filter(
+        &self,
+        requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        // Resource subscriptions are accepted (the SDK keeps only what the
+        // capabilities advertise); as with `resources/subscribe`, no update
+        // is ever sent.
+        let mut accepted = SubscriptionFilter::default();
+        accepted
+            .resource_subscriptions
+            .clone_from(&requested.resource_subscriptions);
+        Some(accepted)
+    }
+
+    async fn subscribe(
+        &self,
+        _request: SubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        Ok(())
+    }
+
+    async fn unsubscribe(
+        &self,
+        _request: UnsubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        Ok(())
+    }
+
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.level.set(request.level);
+        Ok(())
     }
 
     async fn list_tools(
@@ -328,10 +478,20 @@ impl ServerHandler for CorralServer {
         // Denials explain an error, so they join its text; next to a
         // success they are a note of their own.
         let denials = answer.denials.join("\n");
-        let content = match (answer.denials.is_empty(), answer.is_error) {
-            (true, _) => vec![ContentBlock::text(answer.text)],
-            (false, true) => vec![ContentBlock::text(format!("{}\n{denials}", answer.text))],
-            (false, false) => vec![ContentBlock::text(answer.text), ContentBlock::text(denials)],
+        let content = match (answer.content, answer.denials.is_empty(), answer.is_error) {
+            (Some(content), true, _) => content.into_iter().map(wire).collect(),
+            (Some(content), false, _) => content
+                .into_iter()
+                .map(wire)
+                .chain([ContentBlock::text(denials)])
+                .collect(),
+            (None, true, _) => vec![ContentBlock::text(answer.text)],
+            (None, false, true) => {
+                vec![ContentBlock::text(format!("{}\n{denials}", answer.text))]
+            }
+            (None, false, false) => {
+                vec![ContentBlock::text(answer.text), ContentBlock::text(denials)]
+            }
         };
         let mut result = if answer.is_error {
             CallToolResult::error(content)

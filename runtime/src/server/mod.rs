@@ -9,6 +9,8 @@ mod auth;
 mod handler;
 mod http;
 mod metrics;
+mod notices;
+mod served;
 mod stdio;
 
 pub use auth::{Principal, check as check_auth};

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use wasmtime::component::{Type, Val};
 
 use super::json_name;
+use super::plan::{Case, Cases, Fields, Node};
 use super::schema::F32_LIMIT;
 
 /// Errors reported for one call at most; the rest are summarised.
@@ -35,7 +36,42 @@ impl fmt::Display for ArgError {
     }
 }
 
-/// Decodes a tool's JSON arguments into the `Val`s of its parameters.
+/// A tool's arguments, planned once from its parameters' WIT types: the
+/// JSON names, case and flag lists, and the hints of every nested type are
+/// computed here, so a call only walks its JSON.
+pub struct Arguments {
+    fields: Fields,
+}
+
+impl Arguments {
+    /// Plans the decoding of `params`, the WIT names and types of a
+    /// function's parameters, in order.
+    pub fn new(params: &[(String, Type)]) -> Arguments {
+        Arguments {
+            fields: Fields::new(
+                params.iter().map(|(n, t)| (n.as_str(), t.clone())),
+                "argument",
+            ),
+        }
+    }
+
+    /// Decodes a call's `arguments` object (absent means `{}`) into the
+    /// `Val`s of the parameters, or every problem found (up to
+    /// 20).
+    pub fn decode(&self, args: Option<&Map<String, Value>>) -> Result<Vec<Val>, Vec<ArgError>> {
+        let empty = Map::new();
+        let mut decoder = Decoder::default();
+        let fields = decoder.fields(&self.fields, args.unwrap_or(&empty));
+        if decoder.errors.is_empty() {
+            Ok(fields.into_iter().map(|(_, v)| v).collect())
+        } else {
+            Err(decoder.errors)
+        }
+    }
+}
+
+/// Decodes a tool's JSON arguments into the `Val`s of its parameters,
+/// planning them first; a tool plans once with [`Arguments`] instead.
 ///
 /// `params` are the WIT names and types of the function's parameters, in
 /// order; `args` is the `arguments` object of the call (absent means `{}`).
@@ -43,32 +79,21 @@ pub fn decode(
     params: &[(String, Type)],
     args: Option<&Map<String, Value>>,
 ) -> Result<Vec<Val>, Vec<ArgError>> {
-    let empty = Map::new();
-    let mut decoder = Decoder::default();
-    let fields = decoder.fields(
-        params.iter().map(|(n, t)| (n.as_str(), t)),
-        args.unwrap_or(&empty),
-        "argument",
-    );
-    if decoder.errors.is_empty() {
-        Ok(fields.into_iter().map(|(_, v)| v).collect())
-    } else {
-        Err(decoder.errors)
-    }
+    Arguments::new(params).decode(args)
 }
 
 #[derive(Default)]
-struct Decoder {
-    path: Vec<Segment>,
+struct Decoder<'a> {
+    path: Vec<Segment<'a>>,
     errors: Vec<ArgError>,
 }
 
-enum Segment {
-    Key(String),
+enum Segment<'a> {
+    Key(&'a str),
     Index(usize),
 }
 
-impl Decoder {
+impl<'a> Decoder<'a> {
     fn fail(&mut self, message: String) {
         if self.errors.len() < MAX_ERRORS {
             let mut path = String::new();
@@ -86,7 +111,7 @@ impl Decoder {
         }
     }
 
-    fn at<R>(&mut self, segment: Segment, f: impl FnOnce(&mut Self) -> R) -> R {
+    fn at<R>(&mut self, segment: Segment<'a>, f: impl FnOnce(&mut Self) -> R) -> R {
         self.path.push(segment);
         let r = f(self);
         self.path.pop();
@@ -96,68 +121,54 @@ impl Decoder {
     /// Decodes an object whose keys are `fields` (record fields or
     /// arguments); missing `option` fields are `none`. Returns the fields
     /// that decoded, with their WIT names.
-    fn fields<'t>(
-        &mut self,
-        fields: impl Iterator<Item = (&'t str, &'t Type)> + Clone,
-        object: &Map<String, Value>,
-        what: &str,
-    ) -> Vec<(String, Val)> {
-        let mut out = Vec::new();
-        for (wit_name, ty) in fields.clone() {
-            let name = json_name(wit_name);
-            match object.get(&name) {
+    fn fields(&mut self, fields: &'a Fields, object: &'a Map<String, Value>) -> Vec<(String, Val)> {
+        let mut out = Vec::with_capacity(fields.list.len());
+        let mut present = 0;
+        for field in &fields.list {
+            match object.get(&field.json) {
                 Some(value) => {
-                    if let Some(v) = self.at(Segment::Key(name), |d| d.value(ty, value)) {
-                        out.push((wit_name.to_owned(), v));
+                    present += 1;
+                    if let Some(v) =
+                        self.at(Segment::Key(&field.json), |d| d.value(&field.node, value))
+                    {
+                        out.push((field.wit.clone(), v));
                     }
                 }
-                None if matches!(ty, Type::Option(_)) => {
-                    out.push((wit_name.to_owned(), Val::Option(None)))
-                }
-                None => self.at(Segment::Key(name), |d| {
-                    d.fail(format!("missing required {what}"))
+                None if field.optional => out.push((field.wit.clone(), Val::Option(None))),
+                None => self.at(Segment::Key(&field.json), |d| {
+                    d.fail(format!("missing required {}", fields.what))
                 }),
             }
         }
-        for key in object.keys() {
-            if !fields.clone().any(|(n, _)| json_name(n) == *key) {
-                let expected: Vec<String> = fields.clone().map(|(n, _)| json_name(n)).collect();
-                let expected = if expected.is_empty() {
-                    format!("this takes no {what}s")
-                } else {
-                    format!("expected one of: {}", expected.join(", "))
-                };
-                self.at(Segment::Key(key.clone()), |d| {
-                    d.fail(format!("unknown {what} ({expected})"))
-                });
+        // Every key matched a field unless there are more keys than matches.
+        if present < object.len() {
+            for key in object.keys() {
+                if !fields.list.iter().any(|f| f.json == *key) {
+                    self.at(Segment::Key(key), |d| {
+                        d.fail(format!("unknown {} ({})", fields.what, fields.expected))
+                    });
+                }
             }
         }
         out
     }
 
-    fn value(&mut self, ty: &Type, value: &Value) -> Option<Val> {
-        match ty {
-            Type::Bool => match value {
+    fn value(&mut self, node: &'a Node, value: &'a Value) -> Option<Val> {
+        match node {
+            Node::Bool => match value {
                 Value::Bool(b) => Some(Val::Bool(*b)),
                 other => self.mismatch("a boolean", other),
             },
-            Type::S8 => self.int(value, "s8", |n| i8::try_from(n).ok().map(Val::S8)),
-            Type::U8 => self.int(value, "u8", |n| u8::try_from(n).ok().map(Val::U8)),
-            Type::S16 => self.int(value, "s16", |n| i16::try_from(n).ok().map(Val::S16)),
-            Type::U16 => self.int(value, "u16", |n| u16::try_from(n).ok().map(Val::U16)),
-            Type::S32 => self.int(value, "s32", |n| i32::try_from(n).ok().map(Val::S32)),
-            Type::U32 => self.int(value, "u32", |n| u32::try_from(n).ok().map(Val::U32)),
-            Type::S64 => self.int(value, "s64", |n| i64::try_from(n).ok().map(Val::S64)),
-            Type::U64 => self.int(value, "u64", |n| u64::try_from(n).ok().map(Val::U64)),
-            Type::Float32 => {
+            Node::Int { name, fit } => self.int(value, name, *fit),
+            Node::F32 => {
                 let f = self.float(value)?;
                 if f.abs() > F32_LIMIT {
                     return self.fail_none(format!("{f:e} is out of range for f32"));
                 }
                 Some(Val::Float32(f as f32))
             }
-            Type::Float64 => self.float(value).map(Val::Float64),
-            Type::Char => match value {
+            Node::F64 => self.float(value).map(Val::Float64),
+            Node::Char => match value {
                 Value::String(s) => {
                     let mut chars = s.chars();
                     match (chars.next(), chars.next()) {
@@ -170,114 +181,85 @@ impl Decoder {
                 }
                 other => self.mismatch("a one-character string", other),
             },
-            Type::String => match value {
+            Node::String => match value {
                 Value::String(s) => Some(Val::String(s.clone())),
                 other => self.mismatch("a string", other),
             },
-            Type::List(list) => {
+            Node::List(item) => {
                 let items = self.array(value, None)?;
-                let ty = list.ty();
-                self.items(items, |_| &ty).map(Val::List)
+                self.items(items, |_| item).map(Val::List)
             }
-            Type::FixedLengthList(list) => {
-                let items = self.array(value, Some(list.len() as usize))?;
-                let ty = list.ty();
-                self.items(items, |_| &ty).map(Val::FixedLengthList)
+            Node::FixedList(item, len) => {
+                let items = self.array(value, Some(*len))?;
+                self.items(items, |_| item).map(Val::FixedLengthList)
             }
-            Type::Tuple(tuple) => {
-                let types: Vec<Type> = tuple.types().collect();
-                let items = self.array(value, Some(types.len()))?;
-                self.items(items, |i| &types[i]).map(Val::Tuple)
+            Node::Tuple(nodes) => {
+                let items = self.array(value, Some(nodes.len()))?;
+                self.items(items, |i| &nodes[i]).map(Val::Tuple)
             }
-            Type::Map(map) => self.map(&map.key(), &map.value(), value),
-            Type::Record(record) => {
+            Node::StringMap(item) => self.string_map(item, value),
+            Node::PairMap(key, item) => self.pair_map(key, item, value),
+            Node::Record(fields) => {
                 let object = self.object(value)?;
-                let fields: Vec<(String, Type)> =
-                    record.fields().map(|f| (f.name.to_owned(), f.ty)).collect();
                 let before = self.errors.len();
-                let decoded =
-                    self.fields(fields.iter().map(|(n, t)| (n.as_str(), t)), object, "field");
+                let decoded = self.fields(fields, object);
                 (self.errors.len() == before).then_some(Val::Record(decoded))
             }
-            Type::Variant(variant) => {
-                let cases: Vec<(String, Option<Type>)> =
-                    variant.cases().map(|c| (c.name.to_owned(), c.ty)).collect();
-                let (name, payload) = self.case(&cases, value)?;
-                Some(Val::Variant(name, payload.map(Box::new)))
+            Node::Variant(cases) => {
+                let (case, payload) = self.case(cases, value)?;
+                Some(Val::Variant(case.wit.clone(), payload.map(Box::new)))
             }
-            Type::Enum(e) => {
-                let names: Vec<&str> = e.names().collect();
-                match value {
-                    Value::String(s) => match names.iter().find(|n| json_name(n) == *s) {
-                        Some(n) => Some(Val::Enum((*n).to_owned())),
-                        None => self.fail_none(format!("{s:?} is not one of: {}", list(&names))),
-                    },
-                    other => self.mismatch(&format!("one of: {}", list(&names)), other),
-                }
-            }
-            Type::Option(option) => {
-                let inner = option.ty();
-                match value {
-                    Value::Null => Some(Val::Option(None)),
-                    Value::Object(o) if matches!(inner, Type::Option(_)) => {
-                        match (o.get("some"), o.len()) {
-                            (Some(v), 1) => {
-                                let v =
-                                    self.at(Segment::Key("some".into()), |d| d.value(&inner, v))?;
-                                Some(Val::Option(Some(Box::new(v))))
-                            }
-                            _ => self.fail_none("expected null or {\"some\": value}".into()),
-                        }
+            Node::Enum(names) => match value {
+                Value::String(s) => match names.find(s) {
+                    Some(wit) => Some(Val::Enum(wit.to_owned())),
+                    None => self.fail_none(format!("{s:?} is not one of: {}", names.joined)),
+                },
+                other => self.mismatch(&format!("one of: {}", names.joined), other),
+            },
+            Node::Option { inner, nested } => match value {
+                Value::Null => Some(Val::Option(None)),
+                Value::Object(o) if *nested => match (o.get("some"), o.len()) {
+                    (Some(v), 1) => {
+                        let v = self.at(Segment::Key("some"), |d| d.value(inner, v))?;
+                        Some(Val::Option(Some(Box::new(v))))
                     }
-                    v if matches!(inner, Type::Option(_)) => {
-                        self.mismatch("null or {\"some\": value}", v)
-                    }
-                    v => Some(Val::Option(Some(Box::new(self.value(&inner, v)?)))),
-                }
-            }
-            Type::Result(result) => {
-                let cases = [
-                    ("ok".to_owned(), result.ok()),
-                    ("err".to_owned(), result.err()),
-                ];
-                let (name, payload) = self.tagged(&cases, value)?;
+                    _ => self.fail_none("expected null or {\"some\": value}".into()),
+                },
+                v if *nested => self.mismatch("null or {\"some\": value}", v),
+                v => Some(Val::Option(Some(Box::new(self.value(inner, v)?)))),
+            },
+            Node::Result(cases) => {
+                let (case, payload) = self.tagged(cases, value)?;
                 let payload = payload.map(Box::new);
-                Some(Val::Result(if name == "ok" {
+                // Cases are planned as [ok, err].
+                Some(Val::Result(if std::ptr::eq(case, &cases.list[0]) {
                     Ok(payload)
                 } else {
                     Err(payload)
                 }))
             }
-            Type::Flags(flags) => {
-                let names: Vec<&str> = flags.names().collect();
+            Node::Flags(names) => {
                 let items = self.array(value, None)?;
-                let mut set = Vec::new();
+                let mut set: Vec<String> = Vec::new();
                 let before = self.errors.len();
                 for (i, item) in items.iter().enumerate() {
-                    match item
-                        .as_str()
-                        .and_then(|s| names.iter().find(|n| json_name(n) == s))
-                    {
-                        Some(n) if set.contains(&(*n).to_owned()) => self
+                    match item.as_str().and_then(|s| names.find(s)) {
+                        Some(wit) if set.iter().any(|n| n == wit) => self
                             .at(Segment::Index(i), |d| {
-                                d.fail(format!("flag {:?} is given twice", json_name(n)))
+                                d.fail(format!("flag {:?} is given twice", json_name(wit)))
                             }),
-                        Some(n) => set.push((*n).to_owned()),
+                        Some(wit) => set.push(wit.to_owned()),
                         None => self.at(Segment::Index(i), |d| {
                             d.fail(format!(
                                 "{item} is not a flag; expected one of: {}",
-                                list(&names)
+                                names.joined
                             ))
                         }),
                     }
                 }
                 (self.errors.len() == before).then_some(Val::Flags(set))
             }
-            Type::Own(_)
-            | Type::Borrow(_)
-            | Type::Future(_)
-            | Type::Stream(_)
-            | Type::ErrorContext => self.fail_none("this type cannot be passed as JSON".into()),
+            Node::Unsupported => self.fail_none("this type cannot be passed as JSON".into()),
         }
     }
 
@@ -319,7 +301,7 @@ impl Decoder {
         }
     }
 
-    fn array<'v>(&mut self, value: &'v Value, len: Option<usize>) -> Option<&'v [Value]> {
+    fn array(&mut self, value: &'a Value, len: Option<usize>) -> Option<&'a [Value]> {
         match (value, len) {
             (Value::Array(a), Some(n)) if a.len() != n => self.fail_none(format!(
                 "expected an array of exactly {n} items, got {}",
@@ -330,12 +312,12 @@ impl Decoder {
         }
     }
 
-    fn items<'t>(&mut self, items: &[Value], ty: impl Fn(usize) -> &'t Type) -> Option<Vec<Val>> {
+    fn items(&mut self, items: &'a [Value], node: impl Fn(usize) -> &'a Node) -> Option<Vec<Val>> {
         let before = self.errors.len();
         let vals: Vec<Option<Val>> = items
             .iter()
             .enumerate()
-            .map(|(i, v)| self.at(Segment::Index(i), |d| d.value(ty(i), v)))
+            .map(|(i, v)| self.at(Segment::Index(i), |d| d.value(node(i), v)))
             .collect();
         if self.errors.len() == before {
             vals.into_iter().collect()
@@ -344,51 +326,52 @@ impl Decoder {
         }
     }
 
-    fn object<'v>(&mut self, value: &'v Value) -> Option<&'v Map<String, Value>> {
+    fn object(&mut self, value: &'a Value) -> Option<&'a Map<String, Value>> {
         match value {
             Value::Object(o) => Some(o),
             other => self.mismatch("an object", other),
         }
     }
 
-    fn map(&mut self, key: &Type, value_ty: &Type, value: &Value) -> Option<Val> {
+    /// A map with string keys, as a JSON object.
+    fn string_map(&mut self, item: &'a Node, value: &'a Value) -> Option<Val> {
         let before = self.errors.len();
         let mut pairs = Vec::new();
-        if *key == Type::String {
-            for (k, v) in self.object(value)? {
-                if let Some(v) = self.at(Segment::Key(k.clone()), |d| d.value(value_ty, v)) {
-                    pairs.push((Val::String(k.clone()), v));
-                }
-            }
-        } else {
-            for (i, pair) in self.array(value, None)?.iter().enumerate() {
-                self.at(Segment::Index(i), |d| {
-                    let pair = d.array(pair, Some(2))?;
-                    let k = d.at(Segment::Index(0), |d| d.value(key, &pair[0]));
-                    let v = d.at(Segment::Index(1), |d| d.value(value_ty, &pair[1]));
-                    pairs.push((k?, v?));
-                    Some(())
-                });
+        for (k, v) in self.object(value)? {
+            if let Some(v) = self.at(Segment::Key(k), |d| d.value(item, v)) {
+                pairs.push((Val::String(k.clone()), v));
             }
         }
         (self.errors.len() == before).then_some(Val::Map(pairs))
     }
 
+    /// A map with other keys, as an array of `[key, value]` pairs.
+    fn pair_map(&mut self, key: &'a Node, item: &'a Node, value: &'a Value) -> Option<Val> {
+        let before = self.errors.len();
+        let mut pairs = Vec::new();
+        for (i, pair) in self.array(value, None)?.iter().enumerate() {
+            self.at(Segment::Index(i), |d| {
+                let pair = d.array(pair, Some(2))?;
+                let k = d.at(Segment::Index(0), |d| d.value(key, &pair[0]));
+                let v = d.at(Segment::Index(1), |d| d.value(item, &pair[1]));
+                pairs.push((k?, v?));
+                Some(())
+            });
+        }
+        (self.errors.len() == before).then_some(Val::Map(pairs))
+    }
+
     /// A variant value: `"case"` or `{"case": payload}`.
-    fn case(
-        &mut self,
-        cases: &[(String, Option<Type>)],
-        value: &Value,
-    ) -> Option<(String, Option<Val>)> {
+    fn case(&mut self, cases: &'a Cases, value: &'a Value) -> Option<(&'a Case, Option<Val>)> {
         if let Value::String(s) = value {
-            return match cases.iter().find(|(n, _)| json_name(n) == *s) {
-                Some((n, None)) => Some((n.clone(), None)),
-                Some((_, Some(_))) => {
+            return match cases.find(s) {
+                Some(case) if case.payload.is_none() => Some((case, None)),
+                Some(_) => {
                     self.fail_none(format!("case {s:?} needs a payload: write {{{s:?}: …}}"))
                 }
                 None => self.fail_none(format!(
                     "{s:?} is not a case; expected one of: {}",
-                    case_list(cases)
+                    cases.names
                 )),
             };
         }
@@ -396,7 +379,7 @@ impl Decoder {
         // lists no `{"case": null}` for it.
         if let Value::Object(o) = value
             && let (Some((key, _)), 1) = (o.iter().next(), o.len())
-            && let Some((_, None)) = cases.iter().find(|(n, _)| json_name(n) == *key)
+            && cases.find(key).is_some_and(|c| c.payload.is_none())
         {
             return self.fail_none(format!(
                 "case {key:?} takes no payload: write it as the string {key:?}"
@@ -406,14 +389,10 @@ impl Decoder {
     }
 
     /// A single-key object naming one of `cases`.
-    fn tagged(
-        &mut self,
-        cases: &[(String, Option<Type>)],
-        value: &Value,
-    ) -> Option<(String, Option<Val>)> {
+    fn tagged(&mut self, cases: &'a Cases, value: &'a Value) -> Option<(&'a Case, Option<Val>)> {
         let Value::Object(o) = value else {
             return self.mismatch(
-                &format!("an object with one key of: {}", case_list(cases)),
+                &format!("an object with one key of: {}", cases.names),
                 value,
             );
         };
@@ -421,42 +400,26 @@ impl Decoder {
         let (Some((key, payload)), None) = (entries.next(), entries.next()) else {
             return self.fail_none(format!(
                 "expected an object with exactly one key, one of: {}",
-                case_list(cases)
+                cases.names
             ));
         };
-        let Some((name, ty)) = cases.iter().find(|(n, _)| json_name(n) == *key) else {
+        let Some(case) = cases.find(key) else {
             return self.fail_none(format!(
                 "{key:?} is not a case; expected one of: {}",
-                case_list(cases)
+                cases.names
             ));
         };
-        match ty {
-            Some(ty) => {
-                let v = self.at(Segment::Key(key.clone()), |d| d.value(ty, payload))?;
-                Some((name.clone(), Some(v)))
+        match &case.payload {
+            Some(node) => {
+                let v = self.at(Segment::Key(key), |d| d.value(node, payload))?;
+                Some((case, Some(v)))
             }
-            None if payload.is_null() => Some((name.clone(), None)),
-            None => self.at(Segment::Key(key.clone()), |d| {
+            None if payload.is_null() => Some((case, None)),
+            None => self.at(Segment::Key(key), |d| {
                 d.fail_none(format!("case {key:?} takes no payload: expected null"))
             }),
         }
     }
-}
-
-fn list(names: &[&str]) -> String {
-    names
-        .iter()
-        .map(|n| json_name(n))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn case_list(cases: &[(String, Option<Type>)]) -> String {
-    cases
-        .iter()
-        .map(|(n, _)| json_name(n))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn describe(value: &Value) -> String {

@@ -26,9 +26,10 @@
 
 mod decode;
 mod encode;
+mod plan;
 mod schema;
 
-pub use decode::{ArgError, decode};
+pub use decode::{ArgError, Arguments, decode};
 pub use encode::{Limit, TooLarge, encode, encode_within};
 pub use schema::{Direction, Unsupported, object, schema};
 

@@ -390,3 +390,37 @@ fn resources_have_no_schema() {
         Err(Unsupported("a resource handle"))
     );
 }
+
+#[test]
+fn one_plan_decodes_many_calls_independently() {
+    let plan = Arguments::new(&[
+        ("first-name".to_owned(), prim("string")),
+        (
+            "tags".to_owned(),
+            ty(&[("tag", "(flags \"a-b\" \"c\")")], "(list $tag)"),
+        ),
+    ]);
+    let bad = json!({"first_name": 1, "tags": [["c", "c"]], "other": 2});
+    let text: Vec<String> = plan
+        .decode(bad.as_object())
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        text,
+        [
+            "first_name: expected a string, got number 1",
+            "tags[0][1]: flag \"c\" is given twice",
+            "other: unknown argument (expected one of: first_name, tags)",
+        ]
+    );
+    // The failed call left nothing behind: the next one decodes cleanly.
+    let good = json!({"first_name": "Ada", "tags": [["a_b"], []]});
+    let vals = plan.decode(good.as_object()).unwrap();
+    assert_eq!(vals[0], Val::String("Ada".into()));
+    assert_eq!(
+        vals[1],
+        Val::List(vec![Val::Flags(vec!["a-b".into()]), Val::Flags(vec![])])
+    );
+}

@@ -164,6 +164,20 @@ async fn measure_memory_per_session() {
 /// by default for 60 s: about 3 KiB each, so a session cancelling calls in
 /// a loop made the server hold memory in proportion to how fast it
 /// cancelled. Corral keeps none.
+/// Opens a session and starts a `spin` call in it that takes the server's
+/// only call slot; returns once the call runs. The session and the response
+/// must be kept for as long as the slot is to stay taken.
+async fn hold_the_only_slot(server: &Corral) -> (Session, reqwest::Response) {
+    let holder = Session::open(&server.mcp(), None).await;
+    let blocker = holder.post(&call(0, "spin", json!({}))).await;
+    assert_eq!(blocker.status(), 200);
+    until("the blocking call to run", || async {
+        metric(&server.base(), None, "corral_tool_calls_running").await == Some(1.0)
+    })
+    .await;
+    (holder, blocker)
+}
+
 #[tokio::test]
 async fn a_session_keeps_nothing_for_its_cancelled_calls() {
     const CANCELS: u64 = 4000;
@@ -172,16 +186,9 @@ async fn a_session_keeps_nothing_for_its_cancelled_calls() {
         &config("max_concurrent_calls = 1\nqueue_timeout = \"1h\"", "", ""),
         "1h",
     ));
-    let base = server.base();
     // A call that holds the only call slot: every later call waits for
     // it, so each one is in flight when it is cancelled, and costs no CPU.
-    let holder = Session::open(&server.mcp(), None).await;
-    let blocker = holder.post(&call(0, "spin", json!({}))).await;
-    assert_eq!(blocker.status(), 200);
-    until("the blocking call to run", || async {
-        metric(&base, None, "corral_tool_calls_running").await == Some(1.0)
-    })
-    .await;
+    let (holder, blocker) = hold_the_only_slot(&server).await;
     let session = Session::open(&server.mcp(), None).await;
     let cancel = |from: u64, to: u64| {
         let session = &session;
@@ -250,13 +257,7 @@ async fn a_call_longer_than_the_idle_timeout_keeps_its_session() {
     let sessions = || metric(&base, None, "corral_http_sessions");
     // A call that holds the only call slot until it is cancelled, and one
     // that waits for the slot.
-    let holder = Session::open(&server.mcp(), None).await;
-    let blocker = holder.post(&call(0, "spin", json!({}))).await;
-    assert_eq!(blocker.status(), 200);
-    until("the blocking call to run", || async {
-        metric(&base, None, "corral_tool_calls_running").await == Some(1.0)
-    })
-    .await;
+    let (holder, blocker) = hold_the_only_slot(&server).await;
     let waiter = Session::open(&server.mcp(), None).await;
     let waiting = waiter.post(&call(1, "add", json!({"a": 1, "b": 2}))).await;
     assert_eq!(waiting.status(), 200);

@@ -13,7 +13,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport, getDefaultEnvironment } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 
-import { TIMEOUT_MS, exercise, fail, parseArgs, runMain } from "./common.mjs";
+import { TIMEOUT_MS, exercise, fail, parseArgs, runMain, transportFor } from "./common.mjs";
 
 const NAME = "client-sdk";
 
@@ -22,15 +22,7 @@ runMain(NAME, async () => {
   if (options.mode !== "legacy") {
     fail(NAME, `@modelcontextprotocol/sdk 1.x only speaks the initialize handshake (--mode legacy), not ${options.mode}`);
   }
-  const transport =
-    options.transport === "stdio"
-      ? new StdioClientTransport({
-          command: options.command,
-          args: options.args,
-          env: { ...getDefaultEnvironment(), ...pick(process.env, ["RUST_LOG"]) },
-          stderr: "inherit",
-        })
-      : new StreamableHTTPClientTransport(new URL(options.url));
+  const transport = transportFor(options, { StdioClientTransport, StreamableHTTPClientTransport, getDefaultEnvironment });
   const client = new Client({ name: "corral-test-client-sdk", version: "1.0.0" });
   await client.connect(transport, { timeout: TIMEOUT_MS });
   const server = client.getServerVersion();
@@ -48,7 +40,3 @@ runMain(NAME, async () => {
   await client.close();
   process.stdout.write(`${JSON.stringify(output)}\n`);
 });
-
-function pick(env, names) {
-  return Object.fromEntries(names.filter((name) => env[name] !== undefined).map((name) => [name, env[name]]));
-}

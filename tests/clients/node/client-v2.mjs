@@ -16,22 +16,14 @@
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { StdioClientTransport, getDefaultEnvironment } from "@modelcontextprotocol/client/stdio";
 
-import { TIMEOUT_MS, exercise, fail, parseArgs, runMain } from "./common.mjs";
+import { TIMEOUT_MS, exercise, fail, parseArgs, runMain, transportFor } from "./common.mjs";
 
 const NAME = "client-v2";
 
 runMain(NAME, async () => {
   const options = parseArgs(NAME, process.argv.slice(2), "auto");
   const mode = options.mode === "auto" || options.mode === "legacy" ? options.mode : { pin: options.mode };
-  const transport =
-    options.transport === "stdio"
-      ? new StdioClientTransport({
-          command: options.command,
-          args: options.args,
-          env: { ...getDefaultEnvironment(), ...pick(process.env, ["RUST_LOG"]) },
-          stderr: "inherit",
-        })
-      : new StreamableHTTPClientTransport(new URL(options.url));
+  const transport = transportFor(options, { StdioClientTransport, StreamableHTTPClientTransport, getDefaultEnvironment });
   const client = new Client(
     { name: "corral-test-client-v2", version: "1.0.0" },
     { versionNegotiation: { mode } },
@@ -49,7 +41,3 @@ runMain(NAME, async () => {
   await client.close();
   process.stdout.write(`${JSON.stringify(output)}\n`);
 });
-
-function pick(env, names) {
-  return Object.fromEntries(names.filter((name) => env[name] !== undefined).map((name) => [name, env[name]]));
-}

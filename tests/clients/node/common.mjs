@@ -1,4 +1,4 @@
-// Shared by client-sdk.mjs and client-v2.mjs: argument parsing, the fixed
+// Shared by client-sdk.mjs, client-v2.mjs and features-v2.mjs: argument parsing, the fixed
 // sequence of requests, and the one JSON object both clients print.
 
 export const TIMEOUT_MS = 60_000;
@@ -83,4 +83,20 @@ export function runMain(name, main) {
       fail(name, `failed: ${detail}`);
     },
   );
+}
+
+/**
+ * The transport `options` ask for, built from one SDK's classes (v1 and v2
+ * name them alike): a child process on stdio that inherits RUST_LOG, or
+ * streamable HTTP at the URL.
+ */
+export function transportFor(options, { StdioClientTransport, StreamableHTTPClientTransport, getDefaultEnvironment }) {
+  if (options.transport !== "stdio") return new StreamableHTTPClientTransport(new URL(options.url));
+  const inherited = process.env.RUST_LOG === undefined ? {} : { RUST_LOG: process.env.RUST_LOG };
+  return new StdioClientTransport({
+    command: options.command,
+    args: options.args,
+    env: { ...getDefaultEnvironment(), ...inherited },
+    stderr: "inherit",
+  });
 }

@@ -30,14 +30,20 @@ from typing import Any
 TIMEOUT_SECONDS = 60.0
 
 
-def fail(message: str) -> None:
-    print(f"python client: {message}", file=sys.stderr)
+def fail(message: str, name: str = "python client") -> None:
+    print(f"{name}: {message}", file=sys.stderr)
     sys.exit(1)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mode", default="auto", help="protocol negotiation: auto, legacy or a version (default: auto)")
+    return parse_with_transport(parser, argv)
+
+
+def parse_with_transport(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """Adds the `stdio -- CMD ARGS...` and `http URL` transports to `parser`
+    (shared with features.py) and parses `argv`."""
     sub = parser.add_subparsers(dest="transport", required=True)
     stdio = sub.add_parser("stdio", help="spawn a server and talk over its stdin/stdout")
     stdio.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD ARGS...")
@@ -107,7 +113,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
-    args = parse_args(sys.argv[1:])
+    run_main(run, parse_args(sys.argv[1:]), "python client")
+
+
+def run_main(run: Any, args: argparse.Namespace, name: str) -> None:
+    """Runs `run(args)` within the timeout and prints its JSON object; any
+    failure exits non-zero, naming each cause of an exception group."""
     try:
         output = asyncio.run(asyncio.wait_for(run(args), timeout=2 * TIMEOUT_SECONDS))
     except SystemExit:
@@ -116,7 +127,7 @@ def main() -> None:
         detail = repr(err)
         for sub in getattr(err, "exceptions", ()):  # an exception group: name each cause
             detail += f"\n  {sub!r}"
-        fail(f"failed: {detail}")
+        fail(f"failed: {detail}", name)
     print(json.dumps(output))
 
 

@@ -7,7 +7,7 @@
 //! pays nothing for it, so the guest's memory limit never ends an attack
 //! early. Errors read "<what was tried>: <the error as the guest saw it>".
 
-wit_bindgen::generate!({ path: "wit", world: "containment-attacks" });
+wit_bindgen::generate!({ path: "wit", world: "containment-attacks", generate_all });
 corral_guest::package_docs!();
 
 use std::fs::File;
@@ -213,6 +213,17 @@ impl Guest for Hostile {
         let url = corral_wasi_http::Url::parse(&url)?;
         let response = corral_wasi_http::get(&url, HTTP_BODY_LIMIT)?;
         Ok(format!("{}\n{}", response.status, response.text()))
+    }
+
+    fn notice_flood(count: u32, size: u32) -> u32 {
+        let message = "x".repeat(size as usize);
+        for _ in 0..count {
+            corral::mcp::log::log(corral::mcp::log::Level::Error, Some("flood"), &message);
+        }
+        for i in 1..=count {
+            corral::mcp::progress::report(f64::from(i), None, Some(&message));
+        }
+        count
     }
 }
 

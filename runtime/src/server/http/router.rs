@@ -81,7 +81,8 @@ impl App {
             settings.session_idle_timeout,
         ));
         let mcp_server = server.clone();
-        let mcp = StreamableHttpService::new(move || Ok(mcp_server.clone()), sessions, config);
+        let mcp =
+            StreamableHttpService::new(move || Ok(mcp_server.for_session()), sessions, config);
         let limits = Arc::new(RequestLimits::new(
             settings,
             serving.draining.clone(),
