@@ -365,13 +365,18 @@ fn corral_call_runs_one_call_and_shows_logs_and_progress() {
 }
 
 /// The Rust scaffold built by `cargo component build` (cargo-component
-/// 0.21.1), served with its descriptions and called. Ignored unless asked
-/// for: installing cargo-component takes about 10 CPU-minutes
-/// (`scripts/install-test-clients --cargo-component`), then
-/// `cargo test --test all -- --ignored cargo_component`.
+/// 0.21.1, which `scripts/install-test-clients` installs), served with its
+/// descriptions and called.
 #[test]
-#[ignore = "needs cargo-component: scripts/install-test-clients --cargo-component"]
 fn corral_new_rust_builds_with_cargo_component() {
+    let version = std::process::Command::new(env!("CARGO"))
+        .args(["component", "--version"])
+        .output();
+    assert!(
+        version.is_ok_and(|v| v.status.success()),
+        "cargo-component is not installed: run scripts/install-test-clients (it installs \
+         cargo-component 0.21.1), or scripts/test, which runs it"
+    );
     let parent = tempfile::tempdir().unwrap();
     let project = parent.path().join("demo-tool");
     let created = corral()

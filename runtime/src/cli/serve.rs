@@ -59,7 +59,9 @@ impl ServeArgs {
             );
             let server = CorralServer::new(registry, &config.server);
             let shutdown = CancellationToken::new();
-            tokio::spawn(on_signals(shutdown.clone()));
+            // Watched before serving starts: a signal sent as soon as the
+            // server says it listens must drain it, not kill it.
+            tokio::spawn(on_signals(Signals::watch(), shutdown.clone()));
             let serving = async {
                 match config.server.http.listen {
                     None => serve_stdio(server, &config.server, shutdown.clone())
@@ -94,29 +96,46 @@ impl ServeArgs {
     }
 }
 
+/// The shutdown signals, registered with the OS when watched.
+struct Signals {
+    interrupt: Option<Signal>,
+    terminate: Option<Signal>,
+}
+
+impl Signals {
+    /// Registers SIGINT and SIGTERM now (a signal that cannot be watched is
+    /// reported and never arrives).
+    fn watch() -> Self {
+        let watch = |kind: SignalKind, name: &str| {
+            signal(kind)
+                .inspect_err(|e| tracing::warn!("cannot watch for {name}: {e}"))
+                .ok()
+        };
+        Self {
+            interrupt: watch(SignalKind::interrupt(), "SIGINT"),
+            terminate: watch(SignalKind::terminate(), "SIGTERM"),
+        }
+    }
+
+    /// The next SIGINT or SIGTERM.
+    async fn next(&mut self) {
+        tokio::select! {
+            () = next(&mut self.interrupt) => {}
+            () = next(&mut self.terminate) => {}
+        }
+    }
+}
+
 /// Begins the drain on the first SIGINT or SIGTERM; exits at once, with a
 /// failure, on the second.
-async fn on_signals(shutdown: CancellationToken) {
-    let watch = |kind: SignalKind, name: &str| {
-        signal(kind)
-            .inspect_err(|e| tracing::warn!("cannot watch for {name}: {e}"))
-            .ok()
-    };
-    let mut interrupt = watch(SignalKind::interrupt(), "SIGINT");
-    let mut terminate = watch(SignalKind::terminate(), "SIGTERM");
-    tokio::select! {
-        () = next(&mut interrupt) => {}
-        () = next(&mut terminate) => {}
-    }
+async fn on_signals(mut signals: Signals, shutdown: CancellationToken) {
+    signals.next().await;
     tracing::info!(
         "shutdown signal received: answering the requests in flight, taking no new ones \
          (a second signal exits at once)"
     );
     shutdown.cancel();
-    tokio::select! {
-        () = next(&mut interrupt) => {}
-        () = next(&mut terminate) => {}
-    }
+    signals.next().await;
     tracing::warn!("second signal: exiting at once, without waiting for the requests in flight");
     std::process::exit(1);
 }

@@ -162,12 +162,15 @@ enum Refusal {
     Bytes,
 }
 
-/// A 503 with `Retry-After` and a message saying what to do.
+/// A 503 with `Retry-After` and a message saying what to do. It closes the
+/// connection: the refused request's body was never read, so the
+/// connection cannot carry another request (a client that reused it would
+/// see its next request fail as an incomplete message).
 pub(crate) fn busy(message: &str) -> Response {
     let mut response = (StatusCode::SERVICE_UNAVAILABLE, format!("{message}\n")).into_response();
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    let headers = response.headers_mut();
+    headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
     response
 }
 
