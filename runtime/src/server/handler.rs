@@ -346,7 +346,7 @@ impl ServerHandler for CorralServer {
         request: ReadResourceRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
-        self.read_served(request, &context).await
+        Box::pin(self.read_served(request, &context)).await
     }
 
     async fn list_prompts(
@@ -362,7 +362,7 @@ impl ServerHandler for CorralServer {
         request: GetPromptRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
-        self.fill_prompt(request, &context).await
+        Box::pin(self.fill_prompt(request, &context)).await
     }
 
     async fn complete(
@@ -370,7 +370,7 @@ impl ServerHandler for CorralServer {
         request: CompleteRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CompleteResult, ErrorData> {
-        self.complete_served(request, &context).await
+        Box::pin(self.complete_served(request, &context)).await
     }
 
     fn accepted_subscription_filter(
@@ -460,8 +460,11 @@ impl ServerHandler for CorralServer {
             ));
         };
         // A panic anywhere below becomes an error answer: an unanswered
-        // request would hold its place among the requests in flight.
-        let answer = match AssertUnwindSafe(self.run(tool, series, &request, &context))
+        // request would hold its place among the requests in flight. The
+        // call's future is boxed: the request's own future, which the
+        // runtime moves when it spawns it, stays small (unboxed, moving it
+        // was 8 % of a sequential call's server CPU).
+        let answer = match AssertUnwindSafe(Box::pin(self.run(tool, series, &request, &context)))
             .catch_unwind()
             .await
         {
