@@ -61,6 +61,11 @@ pub struct LimitsView {
     pub fuel: u64,
     /// Deadline per call, in milliseconds.
     pub timeout_ms: u64,
+    /// How long a call waits for each answer from its client, in
+    /// milliseconds; only for a component that may ask
+    /// (`corral:mcp/client`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_timeout_ms: Option<u64>,
     /// Bytes of host memory a call may make the host hold.
     pub host_memory_bytes: u64,
     /// WASI resources held at once.
@@ -136,6 +141,9 @@ pub fn audit_component(config: &ComponentConfig, sandbox: &Sandbox) -> Component
             memory_bytes: limits.memory,
             fuel: limits.fuel,
             timeout_ms: limits.timeout.as_millis() as u64,
+            input_timeout_ms: imports
+                .has("mcp client")
+                .then(|| limits.input_timeout.as_millis() as u64),
             host_memory_bytes: limits.host_memory,
             handles: limits.handles,
             descriptors: limits.descriptors,
@@ -229,13 +237,22 @@ fn render_one(out: &mut String, a: &ComponentAudit) {
     let size = |b: u64| bytesize::ByteSize(b).display().iec().to_string();
     let _ = writeln!(out, "component {} ({})", a.name, a.path);
     let l = &a.limits;
-    let _ = writeln!(
+    let _ = write!(
         out,
         "  limits: memory {}, fuel {}, timeout {} ms",
         size(l.memory_bytes),
         l.fuel,
         l.timeout_ms
     );
+    match l.input_timeout_ms {
+        Some(wait) => {
+            let _ = writeln!(
+                out,
+                ", waits at most {wait} ms for each answer from its client"
+            );
+        }
+        None => out.push('\n'),
+    }
     let _ = writeln!(
         out,
         "  host limits: host memory {}, handles {}, descriptors {}",

@@ -39,9 +39,15 @@ pub(crate) enum Client {
     /// `tests/clients/python/features.py`: the official Python SDK on the
     /// `corral:mcp` features of the conformance component.
     PythonFeatures,
+    /// `tests/clients/python/ask.py`: the official Python SDK answering a
+    /// tool's questions (forms, sampling, roots).
+    PythonAsk,
     /// `tests/clients/node/features-v2.mjs`: `@modelcontextprotocol/client`
     /// 2.x on the `corral:mcp` features of the conformance component.
     TsFeatures,
+    /// `tests/clients/node/ask-v2.mjs`: `@modelcontextprotocol/client` 2.x
+    /// answering a tool's questions (forms, sampling).
+    TsAsk,
     /// `tests/clients/node/client-sdk.mjs`, `@modelcontextprotocol/sdk` 1.x.
     TsSdk,
     /// `tests/clients/node/client-v2.mjs`, `@modelcontextprotocol/client` 2.x.
@@ -64,10 +70,11 @@ impl Client {
                 .join("package.json")
         };
         match self {
-            Client::Python | Client::PythonFeatures => {
+            Client::Python | Client::PythonFeatures | Client::PythonAsk => {
                 let python = repo.join(".venv/bin/python");
                 let file = match self {
                     Client::PythonFeatures => "features.py",
+                    Client::PythonAsk => "ask.py",
                     _ => "client.py",
                 };
                 let script = repo.join("tests/clients/python").join(file);
@@ -86,6 +93,11 @@ impl Client {
             Client::TsFeatures => (
                 node,
                 node_dir.join("features-v2.mjs"),
+                module("@modelcontextprotocol/client"),
+            ),
+            Client::TsAsk => (
+                node,
+                node_dir.join("ask-v2.mjs"),
                 module("@modelcontextprotocol/client"),
             ),
             Client::Inspector => (

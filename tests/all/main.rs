@@ -5,6 +5,7 @@
 
 mod support;
 
+mod asking;
 mod audit;
 mod authoring;
 mod calls;

@@ -25,6 +25,7 @@ const COMPONENTS: &[(&str, &str)] = &[
     ("text_tools", "text-tools"),
     ("fs_tools", "fs-tools"),
     ("docs_server", "docs-server"),
+    ("cleanup", "cleanup"),
     ("http_fetch", "http-fetch"),
     ("issue_links", "issue-links"),
     ("faults", "faults"),

@@ -17,6 +17,7 @@
 //! counts is shared between calls: every count starts at zero with the call
 //! and is gone with its store.
 
+mod deadline;
 mod descriptors;
 mod host_memory;
 mod memory;
@@ -24,6 +25,7 @@ mod process;
 
 use std::fmt;
 
+pub use deadline::{Deadline, Paused};
 pub use descriptors::{DescriptorKind, Descriptors};
 pub use host_memory::{CountingAllocator, HostMemory, charged, return_to_system};
 pub use memory::MemoryLimiter;

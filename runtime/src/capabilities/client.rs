@@ -1,18 +1,25 @@
 //! The per-call link from a guest to the client that called it: the log
 //! messages and progress reports the `corral:mcp` imports send while the
-//! call runs, and the caps that keep a guest from flooding the client.
+//! call runs, the questions a guest asks, and the caps that keep a guest
+//! from flooding the client.
 //!
-//! The guest's side ([`ClientLink`], in the call's store) never blocks and
-//! never fails: a message over a cap is dropped and counted. The server's
-//! side ([`Notices`]) drains the messages while the call runs and ends when
-//! the call's store is gone; it knows nothing of the protocol, which the
-//! MCP handler speaks.
+//! The guest's side ([`ClientLink`], in the call's store) never blocks on
+//! a message and never fails: a message over a cap is dropped and counted.
+//! Asking waits for the answers, with the call's deadline paused and the
+//! wait bounded by the component's `input_timeout`. The server's side
+//! ([`Notices`]) drains the messages and answers the questions while the
+//! call runs and ends when the call's store is gone; it knows nothing of
+//! the protocol, which the MCP handler speaks.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use super::mcp_client::wit::{Answer, AskError, Question, QuestionKind};
+use crate::budget::Deadline;
 
 /// Log messages one call may send; more are dropped and counted.
 pub const MAX_LOGS: u32 = 100;
@@ -23,6 +30,9 @@ pub const MAX_NAME_BYTES: usize = 256;
 /// The least time between two progress reports sent to the client; the
 /// latest report in between wins.
 pub const PROGRESS_INTERVAL: Duration = Duration::from_millis(50);
+/// Questions one call may ask in all (a guest that asks in a loop gets
+/// `invalid` beyond).
+pub const MAX_QUESTIONS: usize = 16;
 /// Log messages waiting to be written to the client: all a call may send,
 /// so a burst within the cap arrives whole (at most 100 × 8 KiB held).
 const QUEUE: usize = MAX_LOGS as usize;
@@ -103,14 +113,82 @@ pub struct Progress {
     pub message: Option<String>,
 }
 
-/// What the client of one call asked to hear.
+/// What the client of one call asked to hear, and what it answers.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Wanted {
     /// The least severe level to send; `None` sends no log message.
     pub log_level: Option<Level>,
     /// Whether the request carried a progress token.
     pub progress: bool,
+    /// The kinds of question the client declared it answers.
+    pub answers: Answers,
 }
+
+/// The kinds of question a client answers (its declared capabilities).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Answers {
+    /// Forms (elicitation).
+    pub elicit: bool,
+    /// Sampling.
+    pub sample: bool,
+    /// Roots.
+    pub roots: bool,
+}
+
+impl Answers {
+    /// Whether the client answers questions of `kind`.
+    pub fn covers(self, kind: QuestionKind) -> bool {
+        match kind {
+            QuestionKind::Elicit => self.elicit,
+            QuestionKind::Sample => self.sample,
+            QuestionKind::ListRoots => self.roots,
+        }
+    }
+}
+
+/// The kind of `question`.
+pub fn kind(question: &Question) -> QuestionKind {
+    match question {
+        Question::Elicit(_) => QuestionKind::Elicit,
+        Question::Sample(_) => QuestionKind::Sample,
+        Question::ListRoots => QuestionKind::ListRoots,
+    }
+}
+
+/// Questions a call asks its client at once, and where the answers go.
+#[derive(Debug)]
+pub struct Asking {
+    /// Each question with the guest's key for it.
+    pub questions: Vec<(String, Question)>,
+    /// Kinds of question the call requires and the client does not answer
+    /// (`require`): when not empty, there are no questions, and the call
+    /// ends with an error naming them.
+    pub lacking: Vec<QuestionKind>,
+    /// Takes the reply.
+    pub reply: oneshot::Sender<Reply>,
+}
+
+/// The server's reply to an [`Asking`].
+#[derive(Debug)]
+pub enum Reply {
+    /// One answer per question, in their order.
+    Answers(Vec<Result<Answer, AskError>>),
+    /// The client answers with its next request (the 2026 protocol's
+    /// input-required result): the call ends here, and runs again then.
+    Retry,
+}
+
+/// The trap that ends a call that requires kinds of question its client
+/// does not answer.
+#[derive(Debug, thiserror::Error)]
+#[error("the call requires answers its client does not give")]
+pub struct ClientLacks;
+
+/// The trap that ends a call whose answers come with the client's next
+/// request.
+#[derive(Debug, thiserror::Error)]
+#[error("the call waits for its client's answers, which come with the retried request")]
+pub struct AnswersComeWithRetry;
 
 /// The guest's side of the link, owned by the call's store.
 #[derive(Debug)]
@@ -121,6 +199,12 @@ pub struct ClientLink {
     dropped: Arc<AtomicU32>,
     progress: Option<watch::Sender<Option<Progress>>>,
     last_progress: Option<f64>,
+    answers: Answers,
+    questions: mpsc::Sender<Asking>,
+    /// Keys asked so far (each at most once a call).
+    keys: HashSet<String>,
+    /// The call's deadline, paused while it waits, and the bound of a wait.
+    wait: Option<(Deadline, Duration)>,
 }
 
 /// The server's side of the link: what to forward to the client.
@@ -130,6 +214,9 @@ pub struct Notices {
     pub logs: mpsc::Receiver<LogMessage>,
     /// The latest progress report, when the client asked for progress.
     pub progress: Option<watch::Receiver<Option<Progress>>>,
+    /// Questions to answer, one round at a time (taken by the server's
+    /// side that answers them).
+    pub questions: Option<mpsc::Receiver<Asking>>,
     dropped: Arc<AtomicU32>,
     log_level: Option<Level>,
 }
@@ -157,6 +244,8 @@ pub fn link(wanted: Wanted) -> (ClientLink, Notices) {
     } else {
         (None, None)
     };
+    // A guest waits for each round's answers: one round is in flight.
+    let (questions, questions_rx) = mpsc::channel(1);
     (
         ClientLink {
             log_level: wanted.log_level,
@@ -165,10 +254,15 @@ pub fn link(wanted: Wanted) -> (ClientLink, Notices) {
             dropped: dropped.clone(),
             progress,
             last_progress: None,
+            answers: wanted.answers,
+            questions,
+            keys: HashSet::new(),
+            wait: None,
         },
         Notices {
             logs: logs_rx,
             progress: progress_rx,
+            questions: Some(questions_rx),
             dropped,
             log_level: wanted.log_level,
         },
@@ -176,6 +270,132 @@ pub fn link(wanted: Wanted) -> (ClientLink, Notices) {
 }
 
 impl ClientLink {
+    /// Ties the link to its call: `deadline` pauses while the guest waits
+    /// for answers, and each wait lasts at most `input_timeout`.
+    pub fn bind(&mut self, deadline: Deadline, input_timeout: Duration) {
+        self.wait = Some((deadline, input_timeout));
+    }
+
+    /// Whether the client answers questions of `kind`.
+    pub fn can_answer(&self, kind: QuestionKind) -> bool {
+        self.answers.covers(kind)
+    }
+
+    /// Asks the client `questions` at once and waits for the answers, one
+    /// per question in order. A question the client does not answer, a key
+    /// used before and a question beyond [`MAX_QUESTIONS`] get their error
+    /// at once, without asking. Fails (a trap) only when the answers come
+    /// with the client's next request ([`AnswersComeWithRetry`]).
+    pub async fn ask(
+        &mut self,
+        questions: Vec<(String, Question)>,
+    ) -> wasmtime::Result<Vec<Result<Answer, AskError>>> {
+        let mut answers: Vec<Option<Result<Answer, AskError>>> = Vec::new();
+        let mut asked = Vec::new();
+        let mut places = Vec::new();
+        for (key, question) in questions {
+            let refusal = if self.keys.len() >= MAX_QUESTIONS {
+                Some(AskError::Invalid(format!(
+                    "a call may ask at most {MAX_QUESTIONS} questions"
+                )))
+            } else if key.is_empty() || key.len() > MAX_NAME_BYTES {
+                Some(AskError::Invalid(format!(
+                    "a question's key must have 1 to {MAX_NAME_BYTES} bytes"
+                )))
+            } else if self.keys.contains(&key) {
+                Some(AskError::Invalid(format!(
+                    "the key {key:?} was already asked in this call: each question needs a key \
+                     of its own"
+                )))
+            } else if !self.answers.covers(kind(&question)) {
+                Some(AskError::Unsupported)
+            } else {
+                None
+            };
+            if refusal.is_none() {
+                self.keys.insert(key.clone());
+                places.push(answers.len());
+                asked.push((key, question));
+            }
+            answers.push(refusal.map(Err));
+        }
+        if !asked.is_empty() {
+            let count = asked.len();
+            let replies = match self.round(asked).await? {
+                Ok(replies) if replies.len() == count => replies,
+                Ok(_) => vec![
+                    Err(AskError::Failed(
+                        "the server lost the answers (a bug)".into()
+                    ));
+                    count
+                ],
+                Err(error) => vec![Err(error); count],
+            };
+            for (place, reply) in places.into_iter().zip(replies) {
+                if let Some(slot) = answers.get_mut(place) {
+                    *slot = Some(reply);
+                }
+            }
+        }
+        Ok(answers
+            .into_iter()
+            .map(|a| a.unwrap_or(Err(AskError::Failed("not asked".into()))))
+            .collect())
+    }
+
+    /// Returns when the client answers every kind in `kinds`; otherwise
+    /// tells the server which it lacks and ends the call ([`ClientLacks`]).
+    pub async fn require(&mut self, kinds: Vec<QuestionKind>) -> wasmtime::Result<()> {
+        let mut lacking: Vec<QuestionKind> = kinds
+            .into_iter()
+            .filter(|kind| !self.answers.covers(*kind))
+            .collect();
+        lacking.dedup();
+        if lacking.is_empty() {
+            return Ok(());
+        }
+        let (reply, replied) = oneshot::channel();
+        let asking = Asking {
+            questions: Vec::new(),
+            lacking,
+            reply,
+        };
+        if self.questions.send(asking).await.is_ok() {
+            // The server has recorded what is lacking once it replies.
+            let _ = replied.await;
+        }
+        Err(ClientLacks.into())
+    }
+
+    /// One round: sends the questions and waits, with the deadline paused,
+    /// at most the input timeout.
+    async fn round(
+        &mut self,
+        questions: Vec<(String, Question)>,
+    ) -> wasmtime::Result<Result<Vec<Result<Answer, AskError>>, AskError>> {
+        let gone = || AskError::Failed("the client of this call is gone".into());
+        let (deadline, timeout) = match &self.wait {
+            Some((deadline, timeout)) => (Some(deadline.clone()), *timeout),
+            None => (None, crate::config::DEFAULT_INPUT_TIMEOUT),
+        };
+        let _paused = deadline.as_ref().map(Deadline::pause);
+        let (reply, replied) = oneshot::channel();
+        let asking = Asking {
+            questions,
+            lacking: Vec::new(),
+            reply,
+        };
+        if self.questions.send(asking).await.is_err() {
+            return Ok(Err(gone()));
+        }
+        Ok(match tokio::time::timeout(timeout, replied).await {
+            Err(_) => Err(AskError::TimedOut),
+            Ok(Err(_)) => Err(gone()),
+            Ok(Ok(Reply::Answers(answers))) => Ok(answers),
+            Ok(Ok(Reply::Retry)) => return Err(AnswersComeWithRetry.into()),
+        })
+    }
+
     /// Sends a log message if the client wants its level and the call is
     /// within its caps; otherwise drops it (counted when over a cap).
     pub fn log(&mut self, level: Level, logger: Option<&str>, text: &str) {
@@ -239,6 +459,7 @@ mod tests {
         Wanted {
             log_level: Some(level),
             progress: true,
+            answers: Answers::default(),
         }
     }
 
@@ -308,10 +529,7 @@ mod tests {
 
     #[test]
     fn progress_without_a_token_does_nothing() {
-        let (mut link, notices) = link(Wanted {
-            log_level: None,
-            progress: false,
-        });
+        let (mut link, notices) = link(Wanted::default());
         link.progress(1.0, None, None);
         assert!(notices.progress.is_none());
     }

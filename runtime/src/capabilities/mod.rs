@@ -29,6 +29,7 @@
 //! | [`mcp_types`] | `corral:mcp/types` | always (types only) |
 //! | [`mcp_log`] | `corral:mcp/log` | always (to the caller, capped) |
 //! | [`mcp_progress`] | `corral:mcp/progress` | always (to the caller, capped) |
+//! | [`mcp_client`] | `corral:mcp/client` | always (questions to the caller, bounded) |
 //! | [`arguments`] | (none) | never: no arguments, empty stdin |
 //!
 //! ## Adding a capability
@@ -57,6 +58,7 @@ pub mod exit;
 pub mod files;
 pub mod http;
 pub mod io;
+pub mod mcp_client;
 pub mod mcp_log;
 pub mod mcp_progress;
 pub mod mcp_types;
@@ -209,7 +211,7 @@ impl Effects {
 }
 
 /// Every capability, in the order `corral audit` lists them.
-pub static ALL: [&dyn Capability; 13] = [
+pub static ALL: [&dyn Capability; 14] = [
     &files::Files,
     &sockets::Sockets,
     &http::Http,
@@ -222,6 +224,7 @@ pub static ALL: [&dyn Capability; 13] = [
     &mcp_types::McpTypes,
     &mcp_log::McpLog,
     &mcp_progress::McpProgress,
+    &mcp_client::McpClient,
     &arguments::Arguments,
 ];
 

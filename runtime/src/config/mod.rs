@@ -29,6 +29,10 @@ pub const DEFAULT_MEMORY: u64 = 64 * 1024 * 1024;
 pub const DEFAULT_FUEL: u64 = 2_000_000_000;
 /// Wall-clock time a call may take when the config names no limit.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a call may wait for each answer from its client (a user
+/// filling in a form) when the config names no limit; not counted in the
+/// call's timeout.
+pub const DEFAULT_INPUT_TIMEOUT: Duration = Duration::from_secs(600);
 /// Host memory a call may make the host hold when the config names no limit.
 pub const DEFAULT_HOST_MEMORY: u64 = 64 * 1024 * 1024;
 /// WASI resources a call may hold at once when the config names no limit.
@@ -140,8 +144,10 @@ pub struct Limits {
     pub memory: u64,
     /// Fuel units a call may consume.
     pub fuel: u64,
-    /// Wall-clock deadline of a call.
+    /// Wall-clock deadline of a call, not counting its waits for its client.
     pub timeout: Duration,
+    /// How long a call may wait for each answer from its client.
+    pub input_timeout: Duration,
     /// Bytes of host memory the call may make the host hold for it.
     pub host_memory: u64,
     /// WASI resources (files, sockets, streams, HTTP objects) held at once.
@@ -156,6 +162,7 @@ impl Default for Limits {
             memory: DEFAULT_MEMORY,
             fuel: DEFAULT_FUEL,
             timeout: DEFAULT_TIMEOUT,
+            input_timeout: DEFAULT_INPUT_TIMEOUT,
             host_memory: DEFAULT_HOST_MEMORY,
             handles: DEFAULT_HANDLES,
             descriptors: DEFAULT_DESCRIPTORS,
@@ -544,6 +551,7 @@ struct RawLimits {
     memory: Option<MemorySize>,
     fuel: Option<Positive<u64>>,
     timeout: Option<Timeout>,
+    input_timeout: Option<Timeout>,
     host_memory: Option<MemorySize>,
     handles: Option<Positive<u32>>,
     descriptors: Option<Positive<u32>>,
@@ -555,6 +563,7 @@ impl RawLimits {
             memory: self.memory.map_or(fallback.memory, |m| m.0),
             fuel: self.fuel.map_or(fallback.fuel, |f| f.0),
             timeout: self.timeout.map_or(fallback.timeout, |t| t.0),
+            input_timeout: self.input_timeout.map_or(fallback.input_timeout, |t| t.0),
             host_memory: self.host_memory.map_or(fallback.host_memory, |m| m.0),
             handles: self.handles.map_or(fallback.handles, |n| n.0),
             descriptors: self.descriptors.map_or(fallback.descriptors, |n| n.0),

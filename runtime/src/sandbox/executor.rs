@@ -115,6 +115,10 @@ impl Program {
         let started = Instant::now();
         let limits = self.limits;
         let running = self.sandbox.ticker.running(started + limits.timeout);
+        let mut client = client;
+        if let Some(link) = client.as_mut() {
+            link.bind(running.deadline().clone(), limits.input_timeout);
+        }
         let mut setup = CallSetup::new(self.name.clone(), client);
         for grant in &self.linked {
             if let Err(message) = grant.prepare(&mut setup) {

@@ -25,6 +25,7 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 use wasmtime::Engine;
 
 use super::engine::SandboxError;
+use crate::budget::Deadline;
 
 /// How often a running guest yields to the async runtime, and how late a
 /// deadline may fire.
@@ -53,7 +54,7 @@ struct Shared {
 struct Calls {
     next_id: u64,
     /// (id, deadline, fired at the deadline), one per call in flight.
-    deadlines: Vec<(u64, Instant, CancellationToken)>,
+    deadlines: Vec<(u64, Deadline, CancellationToken)>,
 }
 
 /// One call in flight: keeps the ticker going while it lives and says when
@@ -61,6 +62,7 @@ struct Calls {
 pub(crate) struct Running<'a> {
     ticker: &'a Ticker,
     id: u64,
+    deadline: Deadline,
     expired: CancellationToken,
 }
 
@@ -90,16 +92,19 @@ impl Ticker {
         })
     }
 
-    /// Registers a call that must end by `deadline`, until the returned
-    /// guard is dropped.
+    /// Registers a call that must end by `deadline` (later by the time it
+    /// waits for its client), until the returned guard is dropped.
     pub(crate) fn running(&self, deadline: Instant) -> Running<'_> {
+        let deadline = Deadline::at(deadline);
         let expired = CancellationToken::new();
         let (id, first) = {
             let mut calls = self.shared.calls();
             let id = calls.next_id;
             calls.next_id += 1;
             let first = calls.deadlines.is_empty();
-            calls.deadlines.push((id, deadline, expired.clone()));
+            calls
+                .deadlines
+                .push((id, deadline.clone(), expired.clone()));
             (id, first)
         };
         if first {
@@ -108,6 +113,7 @@ impl Ticker {
         Running {
             ticker: self,
             id,
+            deadline,
             expired,
         }
     }
@@ -128,7 +134,7 @@ fn run(engine: &Engine, shared: &Shared) {
             let calls = shared.calls();
             let now = Instant::now();
             for (_, deadline, expired) in &calls.deadlines {
-                if *deadline <= now {
+                if deadline.passed(now) {
                     expired.cancel();
                 }
             }
@@ -158,6 +164,11 @@ impl Running<'_> {
     /// Completes once the call's deadline has passed (within a tick).
     pub(crate) fn expired(&self) -> WaitForCancellationFuture<'_> {
         self.expired.cancelled()
+    }
+
+    /// The call's deadline, to pause while it waits for its client.
+    pub(crate) fn deadline(&self) -> &Deadline {
+        &self.deadline
     }
 }
 

@@ -19,11 +19,11 @@ use futures::FutureExt;
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
-    ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
-    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
-    PromptsCapability, ReadResourceRequestParams, ReadResourceResponse, ResourcesCapability,
-    ServerCapabilities, ServerConfig, SetLevelRequestParams, SubscribeRequestParams,
-    SubscriptionFilter, Tool, ToolAnnotations, UnsubscribeRequestParams,
+    ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation, InputRequiredResult,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, PromptsCapability, ReadResourceRequestParams, ReadResourceResponse,
+    ResourcesCapability, ServerCapabilities, ServerConfig, SetLevelRequestParams,
+    SubscribeRequestParams, SubscriptionFilter, Tool, ToolAnnotations, UnsubscribeRequestParams,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -38,6 +38,8 @@ use crate::wit_json::{Limit, TooLarge};
 
 use super::metrics::{Held, ToolSeries};
 use super::notices::{self, SessionLevel};
+use super::questions::{self, Attended, Mode, Record};
+use super::rounds::{self, Rounds};
 use super::served::wire;
 use super::{Metrics, Principal};
 
@@ -59,6 +61,15 @@ pub(super) struct Shared {
     pub(super) max_result_size: u64,
     info: ServerConfig,
     tools: Vec<Tool>,
+    /// Seals the answers of 2026 calls that ask their client.
+    rounds: Rounds,
+}
+
+/// How a call ended: with its answer, or waiting for its client's answers
+/// to questions, which come with the retried request (2026 rounds).
+enum Ran {
+    Answer(Answer),
+    Retry(Attended),
 }
 
 impl CorralServer {
@@ -105,6 +116,7 @@ impl CorralServer {
                 max_result_size: settings.max_result_size,
                 info,
                 tools,
+                rounds: Rounds::new(),
             }),
             level: SessionLevel::default(),
         }
@@ -123,14 +135,17 @@ impl CorralServer {
         &self.shared.metrics
     }
 
-    /// Runs one call of `tool` and renders its answer.
+    /// Runs one call of `tool` and renders its answer; `record` holds a
+    /// 2026 client's answers so far (`None`: the client answers
+    /// server-to-client requests, or the tool asks nothing).
     async fn run(
         &self,
         tool: &ToolSpec,
         series: &ToolSeries,
         request: &CallToolRequestParams,
         context: &RequestContext<RoleServer>,
-    ) -> Answer {
+        record: Option<Record>,
+    ) -> Ran {
         // A slot first: a waiting call holds its JSON request, never its
         // decoded arguments.
         let waiting = Held::new(&self.shared.metrics.open.calls_waiting);
@@ -141,7 +156,7 @@ impl CorralServer {
             Err(error) => {
                 tracing::info!(tool = %tool.name, outcome = error.kind(), "call not run: {error}");
                 self.shared.metrics.record(series, error.kind(), 0.0, 0, 0);
-                return Answer::error(error.to_string());
+                return Ran::Answer(Answer::error(error.to_string()));
             }
         };
         let args = match tool.arguments(request.arguments.as_ref()) {
@@ -152,11 +167,11 @@ impl CorralServer {
                     .metrics
                     .record(series, "invalid_arguments", 0.0, 0, 0);
                 let list: Vec<String> = errors.iter().map(|e| format!("- {e}")).collect();
-                return Answer::error(format!(
+                return Ran::Answer(Answer::error(format!(
                     "invalid arguments for tool {:?} (nothing was run):\n{}\nSee the tool's inputSchema for the expected shape.",
                     tool.name,
                     list.join("\n")
-                ));
+                )));
             }
         };
         let running = Held::new(&self.shared.metrics.open.calls_running);
@@ -176,15 +191,38 @@ impl CorralServer {
         );
         // The notices end when the call's store is gone, so both finish
         // before the answer goes out, after everything the guest sent.
-        let report = match notices {
-            Some(notices) => {
+        let (report, attended) = match notices {
+            Some(mut notices) => {
                 let token = context.meta.get_progress_token();
+                let asked = notices.questions.take();
                 let forward = notices::forward(notices, context.peer.clone(), token);
-                tokio::join!(call, forward).0
+                let mode = match record {
+                    Some(record) => Mode::Rounds(record),
+                    None => Mode::Requests(context.peer.clone()),
+                };
+                let attend = async move {
+                    match asked {
+                        Some(asked) => questions::attend(asked, mode).await,
+                        None => Attended::default(),
+                    }
+                };
+                let (report, (), attended) = tokio::join!(call, forward, attend);
+                (report, attended)
             }
-            None => call.await,
+            None => (call.await, Attended::default()),
         };
         drop(running);
+        if attended.ended_call() {
+            tracing::info!(tool = %tool.name, outcome = "input_required", "call waits for its client's answers");
+            self.shared.metrics.record(
+                series,
+                "input_required",
+                report.duration.as_secs_f64(),
+                report.fuel_used,
+                report.peak_memory,
+            );
+            return Ran::Retry(attended);
+        }
         let mut report = report;
         log_output(&tool.name, "stdout", &report.stdout);
         log_output(&tool.name, "stderr", &report.stderr);
@@ -268,7 +306,7 @@ impl CorralServer {
         let peak = report.host_memory.peak();
         drop(report);
         crate::budget::return_to_system(peak);
-        answer
+        Ran::Answer(answer)
     }
 }
 
@@ -459,16 +497,63 @@ impl ServerHandler for CorralServer {
                 None,
             ));
         };
+        // A 2026 client's answers to the tool's earlier questions, from a
+        // retry: refused before anything runs when its state is not this
+        // call's.
+        let is_2026 = context
+            .protocol_version()
+            .is_some_and(|version| !version.has_initialize());
+        let binding = (is_2026 && tool.program.talks_to_client())
+            .then(|| rounds::binding(&principal(&context), &request));
+        let record = match &binding {
+            Some(binding) => Some(self.shared.rounds.open(&request, binding)?),
+            None => None,
+        };
         // A panic anywhere below becomes an error answer: an unanswered
         // request would hold its place among the requests in flight. The
         // call's future is boxed: the request's own future, which the
         // runtime moves when it spawns it, stays small (unboxed, moving it
         // was 8 % of a sequential call's server CPU).
-        let answer = match AssertUnwindSafe(Box::pin(self.run(tool, series, &request, &context)))
+        let ran = AssertUnwindSafe(Box::pin(self.run(tool, series, &request, &context, record)))
             .catch_unwind()
-            .await
-        {
-            Ok(answer) => answer,
+            .await;
+        let answer = match ran {
+            Ok(Ran::Answer(answer)) => answer,
+            Ok(Ran::Retry(Attended {
+                malformed: Some(why),
+                ..
+            })) => return Err(ErrorData::invalid_params(why, None)),
+            Ok(Ran::Retry(attended)) if !attended.lacking.is_empty() => {
+                let names = questions::capability_names(&attended.lacking);
+                let message = format!(
+                    "tool {:?} needs a client that declares the capabilities {} (the client \
+                     did not declare them: declare them, or use another tool)",
+                    tool.name,
+                    names.join(", ")
+                );
+                if !is_2026 {
+                    return Ok(CallToolResult::error(vec![ContentBlock::text(message)]).into());
+                }
+                let required: serde_json::Map<String, serde_json::Value> = names
+                    .into_iter()
+                    .map(|name| (name.to_owned(), serde_json::json!({})))
+                    .collect();
+                return Err(ErrorData::new(
+                    rmcp::model::ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
+                    message,
+                    Some(serde_json::json!({ "requiredCapabilities": required })),
+                ));
+            }
+            Ok(Ran::Retry(attended)) => {
+                let input_timeout = tool.program.limits().input_timeout;
+                let state = binding.and_then(|binding| {
+                    self.shared
+                        .rounds
+                        .seal(&attended.record, &binding, input_timeout)
+                });
+                let result = InputRequiredResult::new(attended.needed, state);
+                return Ok(result.into());
+            }
             Err(_) => {
                 tracing::error!(tool = %tool.name, "the server failed while running a call (a bug)");
                 self.shared.metrics.record(series, "host", 0.0, 0, 0);

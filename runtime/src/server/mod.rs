@@ -10,6 +10,8 @@ mod handler;
 mod http;
 mod metrics;
 mod notices;
+mod questions;
+mod rounds;
 mod served;
 mod stdio;
 

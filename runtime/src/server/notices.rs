@@ -62,6 +62,7 @@ pub(super) fn wanted(context: &RequestContext<RoleServer>, session: &SessionLeve
     Wanted {
         log_level,
         progress: context.meta.get_progress_token().is_some(),
+        answers: super::questions::answers(context.client_capabilities().as_ref()),
     }
 }
 

@@ -15,7 +15,7 @@ corral_guest::package_docs!();
 
 use corral::mcp::client::{
     self, Answer, AskError, Form, FormAction, FormReply, Question, QuestionKind, Root, Sampled,
-    Sampling, can_answer,
+    Sampling, can_answer, require,
 };
 use corral::mcp::log::{Level, log};
 use corral::mcp::progress::report;
@@ -182,9 +182,9 @@ impl Guest for Conformance {
     }
 
     fn test_missing_capability() -> Result<String, String> {
-        if !can_answer(QuestionKind::Sample) {
-            return Err(NO_SAMPLING.to_string());
-        }
+        // Ends the call here, with the host's error naming `sampling`,
+        // when the client cannot sample.
+        require(&[QuestionKind::Sample]);
         let text = ask_sample("needs_sampling", "Reply with one word.", 10)?;
         Ok(format!("The client samples; its model replied: {text}"))
     }
@@ -194,10 +194,6 @@ impl Guest for Conformance {
 /// answers no kind of question.
 const NO_QUESTIONS: &str = "The client answers no questions (it declared none of elicitation, \
                             sampling and roots), so nothing was asked.";
-
-/// The error of `test_missing_capability` for a client that cannot sample.
-const NO_SAMPLING: &str =
-    "This tool needs the client's sampling capability, which the client did not declare.";
 
 /// The form of `test_elicitation`: a username and an email address.
 const USER_INFO_SCHEMA: &str = r#"{

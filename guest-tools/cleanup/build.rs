@@ -1,0 +1,3 @@
+fn main() {
+    corral_docs_build::embed_package_docs("wit");
+}

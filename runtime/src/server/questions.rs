@@ -1,0 +1,290 @@
+//! The questions a running call asks its client (`corral:mcp/client`), in
+//! the protocol the client speaks.
+//!
+//! Clients of 2025-11-25 and earlier get server-to-client requests
+//! (`elicitation/create`, `sampling/createMessage`, `roots/list`), all the
+//! questions of a round at once, while the guest waits. Clients of
+//! 2026-07-28 get none (that protocol has no server-to-client requests):
+//! each question is answered from the client's answers to earlier rounds
+//! ([`Record`]); a question without one ends the call with an
+//! input-required result that asks it, and the client's retry runs the
+//! tool again with every answer so far (see [`rounds`](super::rounds)).
+
+#![allow(deprecated)] // Sampling and roots are deprecated by SEP-2577, yet still spoken.
+
+use std::collections::BTreeMap;
+
+use rmcp::RoleServer;
+use rmcp::model::{
+    ClientCapabilities, CreateMessageRequest, CreateMessageRequestParams, CreateMessageResult,
+    ElicitRequest, ElicitRequestParams, ElicitResult, ElicitationAction, ElicitationSchema,
+    InputRequest, InputRequests, ListRootsRequest, ListRootsResult, SamplingMessage,
+};
+use rmcp::service::Peer;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::capabilities::client::{Answers, Asking, Reply};
+use crate::capabilities::mcp_client::wit::{
+    Answer, AskError, Form, FormAction, FormReply, Question, QuestionKind, Role, Root, Sampled,
+    Sampling,
+};
+
+/// The answers a 2026 client gave in earlier rounds of one call, by the
+/// guest's key: each as the client sent it (an `ElicitResult`,
+/// `CreateMessageResult` or `ListRootsResult` in JSON).
+pub(super) type Record = BTreeMap<String, Value>;
+
+/// How a call's questions reach its client.
+pub(super) enum Mode {
+    /// Server-to-client requests, answered while the guest waits.
+    Requests(Peer<RoleServer>),
+    /// Answers from the record; a question without one is asked in an
+    /// input-required result.
+    Rounds(Record),
+}
+
+/// What answering a call's questions left: in the rounds mode, the
+/// questions still to ask and every answer so far.
+#[derive(Debug, Default)]
+pub(super) struct Attended {
+    /// Questions the client must answer before a retry (`None`: the call
+    /// got every answer it asked for).
+    pub(super) needed: Option<InputRequests>,
+    /// The answers so far (rounds mode only).
+    pub(super) record: Record,
+    /// Why a recorded answer cannot be used (not the shape of its
+    /// question's answer): the retry is refused with this reason.
+    pub(super) malformed: Option<String>,
+    /// Kinds of question the call requires and the client does not answer.
+    pub(super) lacking: Vec<QuestionKind>,
+}
+
+impl Attended {
+    /// Whether the call ended for its client rather than with an answer.
+    pub(super) fn ended_call(&self) -> bool {
+        self.needed.is_some() || self.malformed.is_some() || !self.lacking.is_empty()
+    }
+}
+
+/// The kinds of question a client with `capabilities` answers.
+pub(super) fn answers(capabilities: Option<&ClientCapabilities>) -> Answers {
+    capabilities.map_or_else(Answers::default, |c| Answers {
+        elicit: c.elicitation.is_some(),
+        sample: c.sampling.is_some(),
+        roots: c.roots.is_some(),
+    })
+}
+
+/// Answers every round of questions the call asks, until the call's side
+/// of the link is gone.
+pub(super) async fn attend(mut questions: mpsc::Receiver<Asking>, mode: Mode) -> Attended {
+    match mode {
+        Mode::Requests(peer) => {
+            while let Some(asking) = questions.recv().await {
+                if !asking.lacking.is_empty() {
+                    let _ = asking.reply.send(Reply::Retry);
+                    return Attended {
+                        lacking: asking.lacking,
+                        ..Attended::default()
+                    };
+                }
+                let asked = asking.questions.iter().map(|(_, q)| request(&peer, q));
+                let answers = futures::future::join_all(asked).await;
+                // A guest gone (stopped at its deadline) takes no answer.
+                let _ = asking.reply.send(Reply::Answers(answers));
+            }
+            Attended::default()
+        }
+        Mode::Rounds(record) => {
+            while let Some(asking) = questions.recv().await {
+                if !asking.lacking.is_empty() {
+                    let _ = asking.reply.send(Reply::Retry);
+                    return Attended {
+                        lacking: asking.lacking,
+                        ..Attended::default()
+                    };
+                }
+                let mut needed = InputRequests::new();
+                let mut answers = Vec::with_capacity(asking.questions.len());
+                for (key, question) in &asking.questions {
+                    match record.get(key) {
+                        Some(recorded) => match recorded_answer(question, recorded) {
+                            Ok(answer) => answers.push(Ok(answer)),
+                            Err(why) => {
+                                let _ = asking.reply.send(Reply::Retry);
+                                return Attended {
+                                    malformed: Some(format!(
+                                        "inputResponses[{key:?}] is not an answer to the \
+                                         question asked under that key: {why}"
+                                    )),
+                                    ..Attended::default()
+                                };
+                            }
+                        },
+                        None => match input_request(question) {
+                            Ok(request) => {
+                                needed.insert(key.clone(), request);
+                                answers.push(Err(AskError::Failed("not answered yet".into())));
+                            }
+                            Err(error) => answers.push(Err(error)),
+                        },
+                    }
+                }
+                if needed.is_empty() {
+                    let _ = asking.reply.send(Reply::Answers(answers));
+                } else {
+                    let _ = asking.reply.send(Reply::Retry);
+                    return Attended {
+                        needed: Some(needed),
+                        record,
+                        ..Attended::default()
+                    };
+                }
+            }
+            Attended {
+                record,
+                ..Attended::default()
+            }
+        }
+    }
+}
+
+/// The capabilities a client must declare to answer `kinds`, as MCP names
+/// them.
+pub(super) fn capability_names(kinds: &[QuestionKind]) -> Vec<&'static str> {
+    kinds
+        .iter()
+        .map(|kind| match kind {
+            QuestionKind::Elicit => "elicitation",
+            QuestionKind::Sample => "sampling",
+            QuestionKind::ListRoots => "roots",
+        })
+        .collect()
+}
+
+/// Asks one question by a server-to-client request.
+async fn request(peer: &Peer<RoleServer>, question: &Question) -> Result<Answer, AskError> {
+    let failed =
+        |e: rmcp::ServiceError| AskError::Failed(format!("the client answered with an error: {e}"));
+    match question {
+        Question::Elicit(form) => peer
+            .create_elicitation(elicit_params(form)?)
+            .await
+            .map(form_reply)
+            .map_err(failed),
+        Question::Sample(sampling) => peer
+            .create_message(sample_params(sampling))
+            .await
+            .map(sampled)
+            .map_err(failed),
+        Question::ListRoots => peer.list_roots().await.map(roots).map_err(failed),
+    }
+}
+
+/// One question as an input request of an input-required result.
+fn input_request(question: &Question) -> Result<InputRequest, AskError> {
+    Ok(match question {
+        Question::Elicit(form) => {
+            InputRequest::Elicitation(ElicitRequest::new(elicit_params(form)?))
+        }
+        Question::Sample(sampling) => {
+            InputRequest::CreateMessage(CreateMessageRequest::new(sample_params(sampling)))
+        }
+        Question::ListRoots => InputRequest::ListRoots(ListRootsRequest::default()),
+    })
+}
+
+/// The answer the client gave earlier to `question`, as the guest reads it.
+fn recorded_answer(question: &Question, recorded: &Value) -> Result<Answer, String> {
+    let wrong = |e: serde_json::Error| e.to_string();
+    match question {
+        Question::Elicit(_) => serde_json::from_value::<ElicitResult>(recorded.clone())
+            .map(form_reply)
+            .map_err(wrong),
+        Question::Sample(_) => serde_json::from_value::<CreateMessageResult>(recorded.clone())
+            .map(sampled)
+            .map_err(wrong),
+        Question::ListRoots => serde_json::from_value::<ListRootsResult>(recorded.clone())
+            .map(roots)
+            .map_err(wrong),
+    }
+}
+
+fn elicit_params(form: &Form) -> Result<ElicitRequestParams, AskError> {
+    let requested_schema: ElicitationSchema = serde_json::from_str(&form.schema).map_err(|e| {
+        AskError::Invalid(format!(
+            "the form's schema is not a form's (a JSON object schema whose properties are \
+             strings, numbers, integers, booleans or enums): {e}"
+        ))
+    })?;
+    Ok(ElicitRequestParams::FormElicitationParams {
+        meta: None,
+        message: form.message.clone(),
+        requested_schema,
+    })
+}
+
+fn sample_params(sampling: &Sampling) -> CreateMessageRequestParams {
+    let messages = sampling
+        .messages
+        .iter()
+        .map(|m| match m.role {
+            Role::User => SamplingMessage::user_text(m.text.clone()),
+            Role::Assistant => SamplingMessage::assistant_text(m.text.clone()),
+        })
+        .collect();
+    let mut params = CreateMessageRequestParams::new(messages, sampling.max_tokens);
+    if let Some(system) = &sampling.system_prompt {
+        params = params.with_system_prompt(system.clone());
+    }
+    if let Some(temperature) = sampling.temperature {
+        params = params.with_temperature(temperature);
+    }
+    params
+}
+
+fn form_reply(result: ElicitResult) -> Answer {
+    Answer::Form(FormReply {
+        action: match result.action {
+            ElicitationAction::Accept => FormAction::Accept,
+            ElicitationAction::Decline => FormAction::Decline,
+            _ => FormAction::Cancel,
+        },
+        content: result.content.map(|c| c.to_string()),
+    })
+}
+
+fn sampled(result: CreateMessageResult) -> Answer {
+    let text = result
+        .message
+        .content
+        .clone()
+        .into_vec()
+        .iter()
+        .filter_map(|block| block.as_text().map(|t| t.text.clone()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    Answer::Sampled(Sampled {
+        role: match result.message.role {
+            rmcp::model::Role::User => Role::User,
+            _ => Role::Assistant,
+        },
+        text,
+        model: result.model,
+        stop_reason: result.stop_reason,
+    })
+}
+
+fn roots(result: ListRootsResult) -> Answer {
+    Answer::Roots(
+        result
+            .roots
+            .into_iter()
+            .map(|r| Root {
+                uri: r.uri,
+                name: r.name,
+            })
+            .collect(),
+    )
+}
