@@ -80,7 +80,7 @@ fn a_tool_deletes_only_what_the_user_confirms_in_both_generations() {
         );
         assert_eq!(out["calls"][0]["is_error"], json!(true), "{context}: {out}");
         let text = out["calls"][0]["text"].as_str().unwrap_or_default();
-        assert!(text.contains("not-confirmed"), "{context}: {out}");
+        assert!(text.contains("not_confirmed"), "{context}: {out}");
         assert!(
             dir.path().join("old.log").exists(),
             "{context}: deleted though declined"

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 
 use super::mcp_client::wit::{Answer, AskError, Question, QuestionKind};
 use crate::budget::Deadline;
@@ -203,8 +203,20 @@ pub struct ClientLink {
     questions: mpsc::Sender<Asking>,
     /// Keys asked so far (each at most once a call).
     keys: HashSet<String>,
-    /// The call's deadline, paused while it waits, and the bound of a wait.
-    wait: Option<(Deadline, Duration)>,
+    /// How the call waits for answers (set by the sandbox).
+    wait: Option<Waiting>,
+}
+
+/// How a call waits for its client's answers.
+#[derive(Debug)]
+pub struct Waiting {
+    /// The call's deadline, paused while it waits.
+    pub deadline: Deadline,
+    /// The longest one wait may last (`limits.input_timeout`).
+    pub timeout: Duration,
+    /// Taken while waiting: shared by every call of the server, so that
+    /// calls whose clients never answer cannot hold every call slot.
+    pub permits: Arc<Semaphore>,
 }
 
 /// The server's side of the link: what to forward to the client.
@@ -270,10 +282,9 @@ pub fn link(wanted: Wanted) -> (ClientLink, Notices) {
 }
 
 impl ClientLink {
-    /// Ties the link to its call: `deadline` pauses while the guest waits
-    /// for answers, and each wait lasts at most `input_timeout`.
-    pub fn bind(&mut self, deadline: Deadline, input_timeout: Duration) {
-        self.wait = Some((deadline, input_timeout));
+    /// Ties the link to its call: how it waits for answers.
+    pub fn bind(&mut self, waiting: Waiting) {
+        self.wait = Some(waiting);
     }
 
     /// Whether the client answers questions of `kind`.
@@ -374,11 +385,20 @@ impl ClientLink {
         questions: Vec<(String, Question)>,
     ) -> wasmtime::Result<Result<Vec<Result<Answer, AskError>>, AskError>> {
         let gone = || AskError::Failed("the client of this call is gone".into());
-        let (deadline, timeout) = match &self.wait {
-            Some((deadline, timeout)) => (Some(deadline.clone()), *timeout),
-            None => (None, crate::config::DEFAULT_INPUT_TIMEOUT),
+        let Some(waiting) = &self.wait else {
+            return Ok(Err(AskError::Failed(
+                "this call cannot wait for answers (a bug)".into(),
+            )));
         };
-        let _paused = deadline.as_ref().map(Deadline::pause);
+        let Ok(_permit) = waiting.permits.clone().try_acquire_owned() else {
+            return Ok(Err(AskError::Failed(
+                "too many calls are waiting for their clients' answers (at most half of \
+                 server.max_concurrent_calls may): ask again later"
+                    .into(),
+            )));
+        };
+        let timeout = waiting.timeout;
+        let _paused = waiting.deadline.pause();
         let (reply, replied) = oneshot::channel();
         let asking = Asking {
             questions,
@@ -525,6 +545,96 @@ mod tests {
                 message: Some("three".into())
             })
         );
+    }
+
+    fn asking_link(answers: Answers, permits: usize) -> (ClientLink, Notices, Deadline) {
+        let (mut link, notices) = link(Wanted {
+            answers,
+            ..Wanted::default()
+        });
+        let deadline = Deadline::at(std::time::Instant::now() + Duration::from_millis(1));
+        link.bind(Waiting {
+            deadline: deadline.clone(),
+            timeout: Duration::from_millis(200),
+            permits: Arc::new(Semaphore::new(permits)),
+        });
+        (link, notices, deadline)
+    }
+
+    #[tokio::test]
+    async fn questions_the_client_cannot_answer_or_asked_twice_are_not_sent() {
+        let only_roots = Answers {
+            roots: true,
+            ..Answers::default()
+        };
+        let (mut link, mut notices, deadline) = asking_link(only_roots, 1);
+        let mut asked = notices.questions.take().expect("the questions' receiver");
+        let server = tokio::spawn(async move {
+            let mut rounds = 0;
+            while let Some(asking) = asked.recv().await {
+                rounds += 1;
+                // While the guest waits, its deadline does not pass.
+                assert!(!deadline.passed(std::time::Instant::now()));
+                let answers = asking
+                    .questions
+                    .iter()
+                    .map(|_| Ok(Answer::Roots(Vec::new())));
+                let _ = asking.reply.send(Reply::Answers(answers.collect()));
+            }
+            rounds
+        });
+        let form = Question::Elicit(super::super::mcp_client::wit::Form {
+            message: "name?".into(),
+            schema: "{}".into(),
+        });
+        let first = link
+            .ask(vec![("a".into(), Question::ListRoots), ("b".into(), form)])
+            .await
+            .ok();
+        assert!(matches!(
+            first.as_deref(),
+            Some([Ok(Answer::Roots(_)), Err(AskError::Unsupported)])
+        ));
+        let again = link.ask(vec![("a".into(), Question::ListRoots)]).await.ok();
+        assert!(matches!(
+            again.as_deref(),
+            Some([Err(AskError::Invalid(_))])
+        ));
+        // Sixteen questions a call in all: one was asked, fifteen more may be.
+        let many: Vec<_> = (0..20)
+            .map(|i| (format!("k{i}"), Question::ListRoots))
+            .collect();
+        let answers = link.ask(many).await.ok().unwrap_or_default();
+        let invalid = answers
+            .iter()
+            .filter(|a| matches!(a, Err(AskError::Invalid(_))))
+            .count();
+        assert_eq!(invalid, 20 - (MAX_QUESTIONS - 1));
+        drop(link);
+        assert_eq!(server.await.ok(), Some(2));
+    }
+
+    #[tokio::test]
+    async fn an_unanswered_question_times_out_and_waiters_are_bounded() {
+        let all = Answers {
+            elicit: true,
+            sample: true,
+            roots: true,
+        };
+        // No waiting permit left: refused at once.
+        let (mut link, _notices, _) = asking_link(all, 0);
+        let answers = link.ask(vec![("a".into(), Question::ListRoots)]).await.ok();
+        assert!(
+            matches!(answers.as_deref(), Some([Err(AskError::Failed(why))]) if why.contains("too many")),
+            "{answers:?}"
+        );
+        // Asked, never answered: timed out at the bound.
+        let (mut link, _notices, _) = asking_link(all, 1);
+        let answers = link.ask(vec![("a".into(), Question::ListRoots)]).await.ok();
+        assert!(matches!(
+            answers.as_deref(),
+            Some([Err(AskError::TimedOut)])
+        ));
     }
 
     #[test]

@@ -133,6 +133,9 @@ pub(crate) struct Inner {
     pub(crate) slots: u32,
     pub(crate) queue_timeout: Duration,
     pub(crate) ticker: Ticker,
+    /// Calls that may wait for their clients' answers at once: half the
+    /// slots, so that clients that never answer cannot hold them all.
+    pub(crate) waiting_for_input: Arc<Semaphore>,
 }
 
 impl Sandbox {
@@ -198,6 +201,7 @@ impl Sandbox {
                 slots,
                 queue_timeout: settings.queue_timeout,
                 ticker,
+                waiting_for_input: Arc::new(Semaphore::new((slots as usize / 2).max(1))),
             }),
         })
     }

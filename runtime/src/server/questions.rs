@@ -89,10 +89,17 @@ pub(super) async fn attend(mut questions: mpsc::Receiver<Asking>, mode: Mode) ->
                         ..Attended::default()
                     };
                 }
+                let mut reply = asking.reply;
                 let asked = asking.questions.iter().map(|(_, q)| request(&peer, q));
-                let answers = futures::future::join_all(asked).await;
-                // A guest gone (stopped at its deadline) takes no answer.
-                let _ = asking.reply.send(Reply::Answers(answers));
+                // A guest that stopped waiting (its input timeout, its call
+                // stopped) takes no answer: the requests are abandoned.
+                let answers = tokio::select! {
+                    answers = futures::future::join_all(asked) => Some(answers),
+                    () = reply.closed() => None,
+                };
+                if let Some(answers) = answers {
+                    let _ = reply.send(Reply::Answers(answers));
+                }
             }
             Attended::default()
         }
