@@ -143,7 +143,7 @@ pub fn audit_component(config: &ComponentConfig, sandbox: &Sandbox) -> Component
             timeout_ms: limits.timeout.as_millis() as u64,
             input_timeout_ms: imports
                 .has("mcp client")
-                .then(|| limits.input_timeout.as_millis() as u64),
+                .then_some(limits.input_timeout.as_millis() as u64),
             host_memory_bytes: limits.host_memory,
             handles: limits.handles,
             descriptors: limits.descriptors,

@@ -180,3 +180,28 @@ fn check_warns_when_the_descriptor_limit_is_too_low() {
     );
     assert!(!check(4096).contains("file descriptors"));
 }
+
+#[test]
+fn audit_says_a_component_may_ask_its_caller() {
+    let root = tempfile::tempdir().unwrap();
+    let text = audit(
+        &[corral_test_artifacts::cleanup().to_str().unwrap()],
+        root.path(),
+    );
+    assert!(text.contains("mcp client"), "{text}");
+    assert!(
+        text.contains("may ask its caller for input: the user (forms)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("waits at most 600000 ms for each answer from its client"),
+        "{text}"
+    );
+    // A component that does not ask says nothing of waiting.
+    let calc = audit(
+        &[corral_test_artifacts::calc().to_str().unwrap()],
+        root.path(),
+    );
+    assert!(!calc.contains("waits at most"), "{calc}");
+    assert!(!calc.contains("may ask its caller"), "{calc}");
+}

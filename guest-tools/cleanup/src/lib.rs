@@ -12,7 +12,9 @@ corral_guest::package_docs!();
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
-use corral::mcp::client::{Answer, AskError, Form, FormAction, Question, QuestionKind, ask, can_answer};
+use corral::mcp::client::{
+    Answer, AskError, Form, FormAction, Question, QuestionKind, ask, can_answer,
+};
 
 /// The granted directory, as the guest sees it.
 const ROOT: &str = "/scratch";
@@ -30,7 +32,9 @@ fn checked(relative: &str) -> Result<(PathBuf, u64), String> {
         .components()
         .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
     if relative.is_empty() || !inside {
-        return Err(format!("{relative:?}: not a path inside the scratch folder"));
+        return Err(format!(
+            "{relative:?}: not a path inside the scratch folder"
+        ));
     }
     let full = Path::new(ROOT).join(path);
     match fs::symlink_metadata(&full) {
