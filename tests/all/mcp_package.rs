@@ -160,6 +160,7 @@ fn check_features_of(client: Client, out: &Value, stateless: bool) {
     assert_eq!(
         out["prompts"],
         json!([
+            "test_input_required_result_prompt",
             "test_prompt_with_arguments",
             "test_prompt_with_embedded_resource",
             "test_prompt_with_image",

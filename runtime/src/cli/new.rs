@@ -41,6 +41,7 @@ const CORRAL_MCP: &[(&str, &str)] = &[
     ("types.wit", include_str!("../../../wit/types.wit")),
     ("log.wit", include_str!("../../../wit/log.wit")),
     ("progress.wit", include_str!("../../../wit/progress.wit")),
+    ("client.wit", include_str!("../../../wit/client.wit")),
     ("resources.wit", include_str!("../../../wit/resources.wit")),
     ("prompts.wit", include_str!("../../../wit/prompts.wit")),
     (
