@@ -11,7 +11,8 @@ use std::sync::Arc;
 use wasmtime::component::{HasData, Linker};
 
 use super::always::Always;
-use super::client::{ClientLacks, ClientLink, MAX_QUESTIONS};
+use super::asking::{ClientLacks, MAX_QUESTIONS};
+use super::client::ClientLink;
 use super::{CallState, Capability, Grant, GrantError, Imports, Interfaces, Section};
 
 mod bindings {
@@ -81,7 +82,7 @@ impl generated::Host for Asker<'_> {
         questions: Vec<(String, wit::Question)>,
     ) -> wasmtime::Result<Vec<Result<wit::Answer, wit::AskError>>> {
         match self.0.as_deref_mut() {
-            Some(link) => link.ask(questions).await,
+            Some(link) => link.asker().ask(questions).await,
             None => Ok(questions
                 .iter()
                 .map(|_| Err(wit::AskError::Unsupported))
@@ -90,12 +91,15 @@ impl generated::Host for Asker<'_> {
     }
 
     async fn can_answer(&mut self, kind: wit::QuestionKind) -> wasmtime::Result<bool> {
-        Ok(self.0.as_deref().is_some_and(|link| link.can_answer(kind)))
+        Ok(self
+            .0
+            .as_deref_mut()
+            .is_some_and(|link| link.asker().can_answer(kind)))
     }
 
     async fn require(&mut self, kinds: Vec<wit::QuestionKind>) -> wasmtime::Result<()> {
         match self.0.as_deref_mut() {
-            Some(link) => link.require(kinds).await,
+            Some(link) => link.asker().require(kinds).await,
             None if kinds.is_empty() => Ok(()),
             None => Err(ClientLacks.into()),
         }

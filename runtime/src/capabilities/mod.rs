@@ -49,6 +49,7 @@
 
 mod always;
 pub mod arguments;
+pub mod asking;
 pub mod client;
 pub mod clocks;
 pub mod config_store;

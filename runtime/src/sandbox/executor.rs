@@ -20,7 +20,8 @@ use wasmtime::{Store, UpdateDeadline};
 use super::engine::Program;
 use super::error::CallError;
 use crate::budget::{Budget, Exceeded, HostMemory, charged};
-use crate::capabilities::client::{ClientLink, Waiting};
+use crate::capabilities::asking::Waiting;
+use crate::capabilities::client::ClientLink;
 use crate::capabilities::{CallBudgets, CallSetup, CallState, Captured};
 
 /// What happened during one call.
@@ -117,7 +118,7 @@ impl Program {
         let running = self.sandbox.ticker.running(started + limits.timeout);
         let mut client = client;
         if let Some(link) = client.as_mut() {
-            link.bind(Waiting {
+            link.asker().bind(Waiting {
                 deadline: running.deadline().clone(),
                 timeout: limits.input_timeout,
                 permits: self.sandbox.waiting_for_input.clone(),

@@ -19,11 +19,11 @@ use futures::FutureExt;
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
-    ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation, InputRequiredResult,
-    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
-    PaginatedRequestParams, PromptsCapability, ReadResourceRequestParams, ReadResourceResponse,
-    ResourcesCapability, ServerCapabilities, ServerConfig, SetLevelRequestParams,
-    SubscribeRequestParams, SubscriptionFilter, Tool, ToolAnnotations, UnsubscribeRequestParams,
+    ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    PromptsCapability, ReadResourceRequestParams, ReadResourceResponse, ResourcesCapability,
+    ServerCapabilities, ServerConfig, SetLevelRequestParams, SubscribeRequestParams,
+    SubscriptionFilter, Tool, ToolAnnotations, UnsubscribeRequestParams,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -38,7 +38,7 @@ use crate::wit_json::{Limit, TooLarge};
 
 use super::metrics::{Held, ToolSeries};
 use super::notices::{self, SessionLevel};
-use super::questions::{self, Attended, Mode, Record};
+use super::questions::{self, Attended, Record};
 use super::rounds::{self, Rounds};
 use super::served::wire;
 use super::{Metrics, Principal};
@@ -189,26 +189,8 @@ impl CorralServer {
             link,
             &context.ct,
         );
-        // The notices end when the call's store is gone, so both finish
-        // before the answer goes out, after everything the guest sent.
         let (report, attended) = match notices {
-            Some(mut notices) => {
-                let token = context.meta.get_progress_token();
-                let asked = notices.questions.take();
-                let forward = notices::forward(notices, context.peer.clone(), token);
-                let mode = match record {
-                    Some(record) => Mode::Rounds(record),
-                    None => Mode::Requests(context.peer.clone()),
-                };
-                let attend = async move {
-                    match asked {
-                        Some(asked) => questions::attend(asked, mode).await,
-                        None => Attended::default(),
-                    }
-                };
-                let (report, (), attended) = tokio::join!(call, forward, attend);
-                (report, attended)
-            }
+            Some(notices) => questions::alongside(call, notices, context, record).await,
             None => (call.await, Attended::default()),
         };
         drop(running);
@@ -519,40 +501,12 @@ impl ServerHandler for CorralServer {
             .await;
         let answer = match ran {
             Ok(Ran::Answer(answer)) => answer,
-            Ok(Ran::Retry(Attended {
-                malformed: Some(why),
-                ..
-            })) => return Err(ErrorData::invalid_params(why, None)),
-            Ok(Ran::Retry(attended)) if !attended.lacking.is_empty() => {
-                let names = questions::capability_names(&attended.lacking);
-                let message = format!(
-                    "tool {:?} needs a client that declares the capabilities {} (the client \
-                     did not declare them: declare them, or use another tool)",
-                    tool.name,
-                    names.join(", ")
-                );
-                if !is_2026 {
-                    return Ok(CallToolResult::error(vec![ContentBlock::text(message)]).into());
-                }
-                let required: serde_json::Map<String, serde_json::Value> = names
-                    .into_iter()
-                    .map(|name| (name.to_owned(), serde_json::json!({})))
-                    .collect();
-                return Err(ErrorData::new(
-                    rmcp::model::ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
-                    message,
-                    Some(serde_json::json!({ "requiredCapabilities": required })),
-                ));
-            }
             Ok(Ran::Retry(attended)) => {
                 let input_timeout = tool.program.limits().input_timeout;
-                let state = binding.and_then(|binding| {
-                    self.shared
-                        .rounds
-                        .seal(&attended.record, &binding, input_timeout)
+                return questions::ended_for_client(attended, &tool.name, is_2026, |record| {
+                    let binding = binding.as_ref()?;
+                    self.shared.rounds.seal(record, binding, input_timeout)
                 });
-                let result = InputRequiredResult::new(attended.needed, state);
-                return Ok(result.into());
             }
             Err(_) => {
                 tracing::error!(tool = %tool.name, "the server failed while running a call (a bug)");

@@ -14,21 +14,24 @@
 
 use std::collections::BTreeMap;
 
-use rmcp::RoleServer;
 use rmcp::model::{
-    ClientCapabilities, CreateMessageRequest, CreateMessageRequestParams, CreateMessageResult,
-    ElicitRequest, ElicitRequestParams, ElicitResult, ElicitationAction, ElicitationSchema,
-    InputRequest, InputRequests, ListRootsRequest, ListRootsResult, SamplingMessage,
+    CallToolResponse, CallToolResult, ClientCapabilities, ContentBlock, CreateMessageRequest,
+    CreateMessageRequestParams, CreateMessageResult, ElicitRequest, ElicitRequestParams,
+    ElicitResult, ElicitationAction, ElicitationSchema, ErrorCode, InputRequest, InputRequests,
+    InputRequiredResult, ListRootsRequest, ListRootsResult, SamplingMessage,
 };
-use rmcp::service::Peer;
+use rmcp::service::{Peer, RequestContext};
+use rmcp::{ErrorData, RoleServer};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::capabilities::client::{Answers, Asking, Reply};
+use crate::capabilities::asking::{Answers, Asking, Reply};
+use crate::capabilities::client::Notices;
 use crate::capabilities::mcp_client::wit::{
     Answer, AskError, Form, FormAction, FormReply, Question, QuestionKind, Role, Root, Sampled,
     Sampling,
 };
+use crate::sandbox::CallReport;
 
 /// The answers a 2026 client gave in earlier rounds of one call, by the
 /// guest's key: each as the client sent it (an `ElicitResult`,
@@ -36,7 +39,7 @@ use crate::capabilities::mcp_client::wit::{
 pub(super) type Record = BTreeMap<String, Value>;
 
 /// How a call's questions reach its client.
-pub(super) enum Mode {
+enum Mode {
     /// Server-to-client requests, answered while the guest waits.
     Requests(Peer<RoleServer>),
     /// Answers from the record; a question without one is asked in an
@@ -67,6 +70,33 @@ impl Attended {
     }
 }
 
+/// Runs `call` while forwarding what it sends its client (`notices`) and
+/// answering what it asks: by requests, or from `record` (a 2026 client's
+/// answers so far). Both end when the call's store is gone, so everything
+/// the guest sent goes out before the answer.
+pub(super) async fn alongside(
+    call: impl Future<Output = CallReport>,
+    mut notices: Notices,
+    context: &RequestContext<RoleServer>,
+    record: Option<Record>,
+) -> (CallReport, Attended) {
+    let token = context.meta.get_progress_token();
+    let asked = notices.questions.take();
+    let forward = super::notices::forward(notices, context.peer.clone(), token);
+    let mode = match record {
+        Some(record) => Mode::Rounds(record),
+        None => Mode::Requests(context.peer.clone()),
+    };
+    let attend = async move {
+        match asked {
+            Some(asked) => attend(asked, mode).await,
+            None => Attended::default(),
+        }
+    };
+    let (report, (), attended) = tokio::join!(call, forward, attend);
+    (report, attended)
+}
+
 /// The kinds of question a client with `capabilities` answers.
 pub(super) fn answers(capabilities: Option<&ClientCapabilities>) -> Answers {
     capabilities.map_or_else(Answers::default, |c| Answers {
@@ -78,7 +108,7 @@ pub(super) fn answers(capabilities: Option<&ClientCapabilities>) -> Answers {
 
 /// Answers every round of questions the call asks, until the call's side
 /// of the link is gone.
-pub(super) async fn attend(mut questions: mpsc::Receiver<Asking>, mode: Mode) -> Attended {
+async fn attend(mut questions: mpsc::Receiver<Asking>, mode: Mode) -> Attended {
     match mode {
         Mode::Requests(peer) => {
             while let Some(asking) = questions.recv().await {
@@ -157,9 +187,47 @@ pub(super) async fn attend(mut questions: mpsc::Receiver<Asking>, mode: Mode) ->
     }
 }
 
+/// The answer to a call of `tool` that ended for its client: refused when
+/// its recorded answers were malformed (-32602); refused or a tool error
+/// when the client lacks a capability the tool requires (-32021 from
+/// 2026-07-28 on); otherwise an input-required result asking what is still
+/// needed, with the answers so far sealed by `seal`.
+pub(super) fn ended_for_client(
+    attended: Attended,
+    tool: &str,
+    is_2026: bool,
+    seal: impl FnOnce(&Record) -> Option<String>,
+) -> Result<CallToolResponse, ErrorData> {
+    if let Some(why) = attended.malformed {
+        return Err(ErrorData::invalid_params(why, None));
+    }
+    if !attended.lacking.is_empty() {
+        let names = capability_names(&attended.lacking);
+        let message = format!(
+            "tool {tool:?} needs a client that declares the capabilities {} (the client did \
+             not declare them: declare them, or use another tool)",
+            names.join(", ")
+        );
+        if !is_2026 {
+            return Ok(CallToolResult::error(vec![ContentBlock::text(message)]).into());
+        }
+        let required: serde_json::Map<String, Value> = names
+            .into_iter()
+            .map(|name| (name.to_owned(), serde_json::json!({})))
+            .collect();
+        return Err(ErrorData::new(
+            ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
+            message,
+            Some(serde_json::json!({ "requiredCapabilities": required })),
+        ));
+    }
+    let state = seal(&attended.record);
+    Ok(InputRequiredResult::new(attended.needed, state).into())
+}
+
 /// The capabilities a client must declare to answer `kinds`, as MCP names
 /// them.
-pub(super) fn capability_names(kinds: &[QuestionKind]) -> Vec<&'static str> {
+fn capability_names(kinds: &[QuestionKind]) -> Vec<&'static str> {
     kinds
         .iter()
         .map(|kind| match kind {
