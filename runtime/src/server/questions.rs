@@ -112,13 +112,10 @@ async fn attend(mut questions: mpsc::Receiver<Asking>, mode: Mode) -> Attended {
     match mode {
         Mode::Requests(peer) => {
             while let Some(asking) = questions.recv().await {
-                if !asking.lacking.is_empty() {
-                    let _ = asking.reply.send(Reply::Retry);
-                    return Attended {
-                        lacking: asking.lacking,
-                        ..Attended::default()
-                    };
-                }
+                let asking = match unless_lacking(asking) {
+                    Ok(asking) => asking,
+                    Err(ended) => return ended,
+                };
                 let mut reply = asking.reply;
                 let asked = asking.questions.iter().map(|(_, q)| request(&peer, q));
                 // A guest that stopped waiting (its input timeout, its call
@@ -135,13 +132,10 @@ async fn attend(mut questions: mpsc::Receiver<Asking>, mode: Mode) -> Attended {
         }
         Mode::Rounds(record) => {
             while let Some(asking) = questions.recv().await {
-                if !asking.lacking.is_empty() {
-                    let _ = asking.reply.send(Reply::Retry);
-                    return Attended {
-                        lacking: asking.lacking,
-                        ..Attended::default()
-                    };
-                }
+                let asking = match unless_lacking(asking) {
+                    Ok(asking) => asking,
+                    Err(ended) => return ended,
+                };
                 let mut needed = InputRequests::new();
                 let mut answers = Vec::with_capacity(asking.questions.len());
                 for (key, question) in &asking.questions {
@@ -236,6 +230,19 @@ fn capability_names(kinds: &[QuestionKind]) -> Vec<&'static str> {
             QuestionKind::ListRoots => "roots",
         })
         .collect()
+}
+
+/// `asking`, unless it requires kinds of question the client lacks: then
+/// the call ends, and what it lacks is the result.
+fn unless_lacking(asking: Asking) -> Result<Asking, Attended> {
+    if asking.lacking.is_empty() {
+        return Ok(asking);
+    }
+    let _ = asking.reply.send(Reply::Retry);
+    Err(Attended {
+        lacking: asking.lacking,
+        ..Attended::default()
+    })
 }
 
 /// Asks one question by a server-to-client request.
