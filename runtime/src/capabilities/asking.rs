@@ -4,7 +4,9 @@
 //! for the answers, with the call's deadline paused, bounded by the
 //! component's `input_timeout` and by a server-wide count of waiting calls.
 //! The server's side answers each [`Asking`] in the protocol the client
-//! speaks.
+//! speaks. A guest may also ask that the rest of its call go on in the
+//! background, as a task the client polls (`corral:mcp/task`): a
+//! [`Backgrounding`] on the same way to the server.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -29,6 +31,8 @@ pub struct Answers {
     pub sample: bool,
     /// Roots.
     pub roots: bool,
+    /// Tasks (the client declared the tasks extension).
+    pub tasks: bool,
 }
 
 impl Answers {
@@ -51,15 +55,33 @@ pub fn kind(question: &Question) -> QuestionKind {
     }
 }
 
+/// What a call's guest asks of the server about its client.
+#[derive(Debug)]
+pub enum Turn {
+    /// Questions for the client.
+    Ask(Asking),
+    /// Going on in the background, as a task.
+    Background(Backgrounding),
+}
+
+/// Something a call requires of its client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needed {
+    /// Answers to questions of this kind.
+    Answers(QuestionKind),
+    /// The tasks extension: the call goes on as a task.
+    Tasks,
+}
+
 /// Questions a call asks its client at once, and where the answers go.
 #[derive(Debug)]
 pub struct Asking {
     /// Each question with the guest's key for it.
     pub questions: Vec<(String, Question)>,
-    /// Kinds of question the call requires and the client does not answer
-    /// (`require`): when not empty, there are no questions, and the call
-    /// ends with an error naming them.
-    pub lacking: Vec<QuestionKind>,
+    /// What the call requires and the client lacks (`require`, or a task
+    /// the client cannot take): when not empty, there are no questions, and
+    /// the call ends with an error naming them.
+    pub lacking: Vec<Needed>,
     /// Takes the reply.
     pub reply: oneshot::Sender<Reply>,
 }
@@ -72,6 +94,15 @@ pub enum Reply {
     /// The client answers with its next request (the 2026 protocol's
     /// input-required result): the call ends here, and runs again then.
     Retry,
+}
+
+/// A call's request to go on in the background: the client gets a task at
+/// once and polls it for the result.
+#[derive(Debug)]
+pub struct Backgrounding {
+    /// Takes whether the call is now a task (`false`: it goes on as an
+    /// ordinary call, its client waiting for the answer).
+    pub reply: oneshot::Sender<bool>,
 }
 
 /// The trap that ends a call that requires kinds of question its client
@@ -102,17 +133,19 @@ pub struct Waiting {
 #[derive(Debug)]
 pub struct Asker {
     answers: Answers,
-    questions: mpsc::Sender<Asking>,
+    questions: mpsc::Sender<Turn>,
     /// Keys asked so far (each at most once a call).
     keys: HashSet<String>,
     /// How the call waits for answers (set by the sandbox).
     wait: Option<Waiting>,
+    /// Whether the call went on in the background, as a task.
+    is_task: bool,
 }
 
 impl Asker {
     /// An asker for a client that answers `answers`, and the server's end
     /// of its questions.
-    pub(super) fn new(answers: Answers) -> (Asker, mpsc::Receiver<Asking>) {
+    pub(super) fn new(answers: Answers) -> (Asker, mpsc::Receiver<Turn>) {
         // A guest waits for each round's answers: one round is in flight.
         let (questions, questions_rx) = mpsc::channel(1);
         let asker = Asker {
@@ -120,6 +153,7 @@ impl Asker {
             questions,
             keys: HashSet::new(),
             wait: None,
+            is_task: false,
         };
         (asker, questions_rx)
     }
@@ -199,21 +233,51 @@ impl Asker {
     /// Returns when the client answers every kind in `kinds`; otherwise
     /// tells the server which it lacks and ends the call ([`ClientLacks`]).
     pub async fn require(&mut self, kinds: Vec<QuestionKind>) -> wasmtime::Result<()> {
-        let mut lacking: Vec<QuestionKind> = kinds
+        let mut lacking: Vec<Needed> = kinds
             .into_iter()
             .filter(|kind| !self.answers.covers(*kind))
+            .map(Needed::Answers)
             .collect();
         lacking.dedup();
         if lacking.is_empty() {
             return Ok(());
         }
+        self.lacks(lacking).await
+    }
+
+    /// Asks that the rest of the call go on in the background, as a task;
+    /// returns whether it does. A client that did not declare tasks gets
+    /// none: the call goes on as an ordinary one, or, when `required`, ends
+    /// telling the client to declare them ([`ClientLacks`]).
+    pub async fn background(&mut self, required: bool) -> wasmtime::Result<bool> {
+        if self.is_task {
+            return Ok(true);
+        }
+        if !self.answers.tasks {
+            if required {
+                return self.lacks(vec![Needed::Tasks]).await.map(|()| false);
+            }
+            return Ok(false);
+        }
+        let (reply, replied) = oneshot::channel();
+        let turn = Turn::Background(Backgrounding { reply });
+        if self.questions.send(turn).await.is_err() {
+            return Ok(false);
+        }
+        self.is_task = replied.await.unwrap_or(false);
+        Ok(self.is_task)
+    }
+
+    /// Tells the server what the call requires and its client lacks, and
+    /// ends the call ([`ClientLacks`]).
+    async fn lacks(&mut self, lacking: Vec<Needed>) -> wasmtime::Result<()> {
         let (reply, replied) = oneshot::channel();
         let asking = Asking {
             questions: Vec::new(),
             lacking,
             reply,
         };
-        if self.questions.send(asking).await.is_ok() {
+        if self.questions.send(Turn::Ask(asking)).await.is_ok() {
             // The server has recorded what is lacking once it replies.
             let _ = replied.await;
         }
@@ -247,7 +311,7 @@ impl Asker {
             lacking: Vec::new(),
             reply,
         };
-        if self.questions.send(asking).await.is_err() {
+        if self.questions.send(Turn::Ask(asking)).await.is_err() {
             return Ok(Err(gone()));
         }
         Ok(match tokio::time::timeout(timeout, replied).await {
@@ -263,7 +327,7 @@ impl Asker {
 mod tests {
     use super::*;
 
-    fn asking_link(answers: Answers, permits: usize) -> (Asker, mpsc::Receiver<Asking>, Deadline) {
+    fn asking_link(answers: Answers, permits: usize) -> (Asker, mpsc::Receiver<Turn>, Deadline) {
         let (mut link, notices) = Asker::new(answers);
         let deadline = Deadline::at(std::time::Instant::now() + Duration::from_millis(1));
         link.bind(Waiting {
@@ -283,7 +347,7 @@ mod tests {
         let (mut link, mut asked, deadline) = asking_link(only_roots, 1);
         let server = tokio::spawn(async move {
             let mut rounds = 0;
-            while let Some(asking) = asked.recv().await {
+            while let Some(Turn::Ask(asking)) = asked.recv().await {
                 rounds += 1;
                 // While the guest waits, its deadline does not pass.
                 assert!(!deadline.passed(std::time::Instant::now()));
@@ -332,6 +396,7 @@ mod tests {
             elicit: true,
             sample: true,
             roots: true,
+            tasks: false,
         };
         // No waiting permit left: refused at once.
         let (mut link, _notices, _) = asking_link(all, 0);
@@ -347,5 +412,25 @@ mod tests {
             answers.as_deref(),
             Some([Err(AskError::TimedOut)])
         ));
+    }
+
+    #[tokio::test]
+    async fn a_client_without_tasks_gets_no_task() {
+        let (mut link, mut turns, _) = asking_link(Answers::default(), 1);
+        // Optional: the call goes on in the foreground, nothing is sent.
+        assert_eq!(link.background(false).await.ok(), Some(false));
+        // Required: the server hears what the client lacks; the call ends.
+        let server = tokio::spawn(async move {
+            match turns.recv().await {
+                Some(Turn::Ask(asking)) => {
+                    let lacking = asking.lacking.clone();
+                    let _ = asking.reply.send(Reply::Retry);
+                    lacking
+                }
+                _ => Vec::new(),
+            }
+        });
+        assert!(link.background(true).await.is_err());
+        assert_eq!(server.await.ok(), Some(vec![Needed::Tasks]));
     }
 }

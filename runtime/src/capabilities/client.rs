@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
-pub use super::asking::{Answers, Asker, Asking};
+pub use super::asking::{Answers, Asker, Asking, Turn};
 
 /// Log messages one call may send; more are dropped and counted.
 pub const MAX_LOGS: u32 = 100;
@@ -140,7 +140,7 @@ pub struct Notices {
     pub progress: Option<watch::Receiver<Option<Progress>>>,
     /// Questions to answer, one round at a time (taken by the server's
     /// side that answers them).
-    pub questions: Option<mpsc::Receiver<Asking>>,
+    pub questions: Option<mpsc::Receiver<Turn>>,
     dropped: Arc<AtomicU32>,
     log_level: Option<Level>,
 }

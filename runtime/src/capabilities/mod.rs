@@ -30,6 +30,7 @@
 //! | [`mcp_log`] | `corral:mcp/log` | always (to the caller, capped) |
 //! | [`mcp_progress`] | `corral:mcp/progress` | always (to the caller, capped) |
 //! | [`mcp_client`] | `corral:mcp/client` | always (questions to the caller, bounded) |
+//! | [`mcp_task`] | `corral:mcp/task` | always (a task of the caller's, same limits) |
 //! | [`arguments`] | (none) | never: no arguments, empty stdin |
 //!
 //! ## Adding a capability
@@ -62,6 +63,7 @@ pub mod io;
 pub mod mcp_client;
 pub mod mcp_log;
 pub mod mcp_progress;
+pub mod mcp_task;
 pub mod mcp_types;
 pub mod sockets;
 pub mod stdio;
@@ -212,7 +214,7 @@ impl Effects {
 }
 
 /// Every capability, in the order `corral audit` lists them.
-pub static ALL: [&dyn Capability; 14] = [
+pub static ALL: [&dyn Capability; 15] = [
     &files::Files,
     &sockets::Sockets,
     &http::Http,
@@ -226,6 +228,7 @@ pub static ALL: [&dyn Capability; 14] = [
     &mcp_log::McpLog,
     &mcp_progress::McpProgress,
     &mcp_client::McpClient,
+    &mcp_task::McpTask,
     &arguments::Arguments,
 ];
 
@@ -412,6 +415,9 @@ pub struct Linked {
     /// The grants whose interfaces are linked, in the order of [`ALL`]:
     /// these prepare each call.
     pub grants: Vec<Arc<dyn Grant>>,
+    /// Whether the component imports `corral:mcp/task`: its tool calls may
+    /// go on as tasks.
+    pub may_go_on_as_task: bool,
 }
 
 impl Linked {
@@ -460,6 +466,7 @@ pub fn link(engine: &Engine, component: &Component, grants: &Grants) -> Result<L
     Ok(Linked {
         linker,
         grants: linked,
+        may_go_on_as_task: imports.has("mcp task"),
     })
 }
 

@@ -281,6 +281,7 @@ impl Sandbox {
             limits,
             grants: grants.clone(),
             talks_to_client: linked.talks_to_client(),
+            may_go_on_as_task: linked.may_go_on_as_task,
             linked: linked.grants,
             sandbox: self.inner.clone(),
         })
@@ -355,6 +356,8 @@ pub struct Program {
     pub(crate) linked: Vec<Arc<dyn Grant>>,
     /// Whether a linked grant talks to the call's client.
     pub(crate) talks_to_client: bool,
+    /// Whether the component imports `corral:mcp/task`.
+    pub(crate) may_go_on_as_task: bool,
     pub(crate) sandbox: Arc<Inner>,
 }
 
@@ -384,6 +387,12 @@ impl Program {
     /// [`ClientLink`](crate::capabilities::client::ClientLink).
     pub fn talks_to_client(&self) -> bool {
         self.talks_to_client
+    }
+
+    /// Whether its tool calls may go on as tasks (it imports
+    /// `corral:mcp/task`).
+    pub fn may_go_on_as_task(&self) -> bool {
+        self.may_go_on_as_task
     }
 
     /// `text` with every host name the grants know (a granted directory's

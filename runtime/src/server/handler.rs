@@ -16,31 +16,35 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use futures::FutureExt;
+use rmcp::task_manager::TaskExit;
+use tokio_util::sync::CancellationToken;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
-    ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
-    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
-    PromptsCapability, ReadResourceRequestParams, ReadResourceResponse, ResourcesCapability,
-    ServerCapabilities, ServerConfig, SetLevelRequestParams, SubscribeRequestParams,
-    SubscriptionFilter, Tool, ToolAnnotations, UnsubscribeRequestParams,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CancelTaskParams,
+    CompleteRequestParams, CompleteResult, ContentBlock, GetPromptRequestParams, GetPromptResponse,
+    GetTaskParams, GetTaskResult, Implementation, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, PromptsCapability,
+    ReadResourceRequestParams, ReadResourceResponse, ResourcesCapability, ServerCapabilities,
+    ServerConfig, SetLevelRequestParams, SubscribeRequestParams, SubscriptionFilter,
+    TASKS_EXTENSION_ID, Tool, ToolAnnotations, UnsubscribeRequestParams, UpdateTaskParams,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 
 use crate::budget::{Budget, Exceeded};
 use crate::capabilities::Captured;
-use crate::capabilities::client;
 use crate::config::ServerSettings;
 use crate::registry::{Answer, Catalog, Registry, ToolSpec};
 use crate::sandbox::CallError;
 use crate::wit_json::{Limit, TooLarge};
 
 use super::metrics::{Held, ToolSeries};
-use super::notices::{self, SessionLevel};
-use super::questions::{self, Attended, Record};
-use super::rounds::{self, Rounds};
+use super::notices::SessionLevel;
+use super::questions::{self, Attended};
+use super::rounds::Rounds;
 use super::served::wire;
+use super::talk::{Asked, Talk};
+use super::tasks::{Backgrounded, Tasking, Tasks};
 use super::{Metrics, Principal};
 
 /// The MCP server over one registry; cheap to clone (one per session).
@@ -48,7 +52,7 @@ use super::{Metrics, Principal};
 pub struct CorralServer {
     pub(super) shared: Arc<Shared>,
     /// The log level this session's client set.
-    level: SessionLevel,
+    pub(super) level: SessionLevel,
 }
 
 pub(super) struct Shared {
@@ -61,15 +65,32 @@ pub(super) struct Shared {
     pub(super) max_result_size: u64,
     info: ServerConfig,
     tools: Vec<Tool>,
-    /// Seals the answers of 2026 calls that ask their client.
-    rounds: Rounds,
+    /// Seals the answers of 2026 requests that ask their client.
+    pub(super) rounds: Rounds,
+    /// Calls that went on as tasks.
+    pub(super) tasks: Arc<Tasks>,
 }
 
 /// How a call ended: with its answer, or waiting for its client's answers
 /// to questions, which come with the retried request (2026 rounds).
 enum Ran {
-    Answer(Answer),
+    /// The answer; `failed` when the tool did not produce one (a trap, a
+    /// budget): a task then ends `failed` rather than `completed`.
+    Answer {
+        answer: Answer,
+        failed: bool,
+    },
     Retry(Attended),
+}
+
+impl Ran {
+    /// An answer the tool did not produce.
+    fn failed(answer: Answer) -> Ran {
+        Ran::Answer {
+            answer,
+            failed: true,
+        }
+    }
 }
 
 impl CorralServer {
@@ -94,6 +115,16 @@ impl CorralServer {
         if catalog.completes() {
             capabilities.completions = Some(Default::default());
         }
+        if registry
+            .tools()
+            .iter()
+            .any(|t| t.program.may_go_on_as_task())
+        {
+            capabilities
+                .extensions
+                .get_or_insert_with(Default::default)
+                .insert(TASKS_EXTENSION_ID.to_owned(), Default::default());
+        }
         let mut info = ServerConfig::new(capabilities).with_server_info(Implementation::new(
             &settings.name,
             env!("CARGO_PKG_VERSION"),
@@ -117,6 +148,7 @@ impl CorralServer {
                 info,
                 tools,
                 rounds: Rounds::new(),
+                tasks: Arc::default(),
             }),
             level: SessionLevel::default(),
         }
@@ -135,17 +167,18 @@ impl CorralServer {
         &self.shared.metrics
     }
 
-    /// Runs one call of `tool` and renders its answer; `record` holds a
-    /// 2026 client's answers so far (`None`: the client answers
-    /// server-to-client requests, or the tool asks nothing).
+    /// Runs one call of `tool` and renders its answer, talking to its
+    /// client through `talk`; with `tasking` it may go on as a task, which
+    /// is returned to take the answer.
     async fn run(
         &self,
         tool: &ToolSpec,
         series: &ToolSeries,
         request: &CallToolRequestParams,
         context: &RequestContext<RoleServer>,
-        record: Option<Record>,
-    ) -> Ran {
+        talk: &mut Talk<'_>,
+        tasking: Option<Tasking>,
+    ) -> (Ran, Option<Backgrounded>) {
         // A slot first: a waiting call holds its JSON request, never its
         // decoded arguments.
         let waiting = Held::new(&self.shared.metrics.open.calls_waiting);
@@ -156,7 +189,7 @@ impl CorralServer {
             Err(error) => {
                 tracing::info!(tool = %tool.name, outcome = error.kind(), "call not run: {error}");
                 self.shared.metrics.record(series, error.kind(), 0.0, 0, 0);
-                return Ran::Answer(Answer::error(error.to_string()));
+                return (Ran::failed(Answer::error(error.to_string())), None);
             }
         };
         let args = match tool.arguments(request.arguments.as_ref()) {
@@ -167,32 +200,27 @@ impl CorralServer {
                     .metrics
                     .record(series, "invalid_arguments", 0.0, 0, 0);
                 let list: Vec<String> = errors.iter().map(|e| format!("- {e}")).collect();
-                return Ran::Answer(Answer::error(format!(
+                let answer = Answer::error(format!(
                     "invalid arguments for tool {:?} (nothing was run):\n{}\nSee the tool's inputSchema for the expected shape.",
                     tool.name,
                     list.join("\n")
-                )));
+                ));
+                return (Ran::failed(answer), None);
             }
         };
         let running = Held::new(&self.shared.metrics.open.calls_running);
-        let (link, notices) = if tool.program.talks_to_client() {
-            let (link, notices) = client::link(notices::wanted(context, &self.level));
-            (Some(link), Some(notices))
-        } else {
-            (None, None)
-        };
-        let call = tool.program.call(
-            slot,
-            &tool.export,
-            &args,
-            tool.has_result(),
-            link,
-            &context.ct,
-        );
-        let (report, attended) = match notices {
-            Some(notices) => questions::alongside(call, notices, context, record).await,
-            None => (call.await, Attended::default()),
-        };
+        // A call that may go on as a task stops with its task, not its
+        // request.
+        let cancel = tasking
+            .as_ref()
+            .map_or_else(|| context.ct.clone(), |t| t.stop.clone());
+        let (report, mut attended) = talk
+            .run(context, &self.level, tasking, |link| {
+                tool.program
+                    .call(slot, &tool.export, &args, tool.has_result(), link, &cancel)
+            })
+            .await;
+        let task = attended.task.take();
         drop(running);
         if attended.ended_call() {
             tracing::info!(tool = %tool.name, outcome = "input_required", "call waits for its client's answers");
@@ -203,7 +231,7 @@ impl CorralServer {
                 report.fuel_used,
                 report.peak_memory,
             );
-            return Ran::Retry(attended);
+            return (Ran::Retry(attended), task);
         }
         let mut report = report;
         log_output(&tool.name, "stdout", &report.stdout);
@@ -285,10 +313,11 @@ impl CorralServer {
             memory = report.peak_memory,
             "call finished"
         );
+        let failed = report.outcome.is_err();
         let peak = report.host_memory.peak();
         drop(report);
         crate::budget::return_to_system(peak);
-        Ran::Answer(answer)
+        (Ran::Answer { answer, failed }, task)
     }
 }
 
@@ -448,6 +477,39 @@ impl ServerHandler for CorralServer {
         Ok(ListToolsResult::with_all_items(tools))
     }
 
+    async fn get_task(
+        &self,
+        request: GetTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetTaskResult, ErrorData> {
+        let task = self
+            .shared
+            .tasks
+            .get(&request.task_id, &principal(&context))?;
+        Ok(GetTaskResult::new(task))
+    }
+
+    async fn update_task(
+        &self,
+        request: UpdateTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        let principal = principal(&context);
+        self.shared
+            .tasks
+            .update(&request.task_id, &principal, request.input_responses)
+    }
+
+    async fn cancel_task(
+        &self,
+        request: CancelTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.shared
+            .tasks
+            .cancel(&request.task_id, &principal(&context))
+    }
+
     fn get_tool(&self, name: &str) -> Option<Tool> {
         let index = self.shared.registry.index_of(name)?;
         self.shared.tools.get(index).cloned()
@@ -464,13 +526,8 @@ impl ServerHandler for CorralServer {
             .registry
             .index_of(&request.name)
             .filter(|_| visible)
-            .and_then(|i| {
-                Some((
-                    self.shared.registry.tools().get(i)?,
-                    self.shared.series.get(i)?,
-                ))
-            });
-        let Some((tool, series)) = found else {
+            .and_then(|i| Some((i, self.shared.registry.tools().get(i)?)));
+        let Some((index, tool)) = found else {
             return Err(ErrorData::invalid_params(
                 format!(
                     "unknown tool {:?}: tools/list names the tools this server offers",
@@ -479,42 +536,114 @@ impl ServerHandler for CorralServer {
                 None,
             ));
         };
+        let may_go_on_as_task = tool.program.may_go_on_as_task()
+            && context
+                .client_capabilities()
+                .is_some_and(|c| c.supports_tasks());
+        if !may_go_on_as_task {
+            return self.respond(index, request, context, None).await;
+        }
+        // The call runs on a tokio task of its own, so that it can go on
+        // once its client has the answer (an MCP task). Until then, a
+        // request that is dropped stops it.
+        let stop = CancellationToken::new();
+        let abandoned = stop.clone().drop_guard();
+        let (tasking, became) = Tasking::new(
+            self.shared.tasks.clone(),
+            &principal(&context),
+            stop.clone(),
+        );
+        let server = self.clone();
+        let handling = tokio::spawn(async move {
+            let _ended = stop.drop_guard();
+            server.respond(index, request, context, Some(tasking)).await
+        });
+        let response = tokio::select! {
+            biased;
+            Ok(task) = became => Ok(CallToolResponse::Task(task)),
+            answer = handling => answer.unwrap_or_else(|_| {
+                Err(ErrorData::internal_error(
+                    "the server failed while running the tool (retry; if it persists, the \
+                     server's log says more)",
+                    None,
+                ))
+            }),
+        };
+        abandoned.disarm();
+        response
+    }
+}
+
+impl CorralServer {
+    /// Answers a call of the tool at `index` of the registry; with
+    /// `tasking`, the call may go on as a task, and its answer then ends
+    /// the task.
+    async fn respond(
+        &self,
+        index: usize,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+        tasking: Option<Tasking>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let (Some(tool), Some(series)) = (
+            self.shared.registry.tools().get(index),
+            self.shared.series.get(index),
+        ) else {
+            return Err(ErrorData::internal_error("the tool is gone (a bug)", None));
+        };
         // A 2026 client's answers to the tool's earlier questions, from a
         // retry: refused before anything runs when its state is not this
         // call's.
-        let is_2026 = context
-            .protocol_version()
-            .is_some_and(|version| !version.has_initialize());
-        let binding = (is_2026 && tool.program.talks_to_client())
-            .then(|| rounds::binding(&principal(&context), &request));
-        let record = match &binding {
-            Some(binding) => Some(self.shared.rounds.open(&request, binding)?),
-            None => None,
+        let asked = Asked {
+            method: "tools/call",
+            name: &request.name,
+            arguments: request.arguments.as_ref(),
+            state: request.request_state.as_deref(),
+            responses: request.input_responses.as_ref(),
         };
+        let mut talk = Talk::open(&self.shared.rounds, Some(&tool.program), &context, &asked)?;
         // A panic anywhere below becomes an error answer: an unanswered
         // request would hold its place among the requests in flight. The
         // call's future is boxed: the request's own future, which the
         // runtime moves when it spawns it, stays small (unboxed, moving it
         // was 8 % of a sequential call's server CPU).
-        let ran = AssertUnwindSafe(Box::pin(self.run(tool, series, &request, &context, record)))
-            .catch_unwind()
-            .await;
-        let answer = match ran {
-            Ok(Ran::Answer(answer)) => answer,
-            Ok(Ran::Retry(attended)) => {
-                let input_timeout = tool.program.limits().input_timeout;
-                return questions::ended_for_client(attended, &tool.name, is_2026, |record| {
-                    let binding = binding.as_ref()?;
-                    self.shared.rounds.seal(record, binding, input_timeout)
-                });
+        let ran = AssertUnwindSafe(Box::pin(
+            self.run(tool, series, &request, &context, &mut talk, tasking),
+        ))
+        .catch_unwind()
+        .await;
+        let (answer, failed, task) = match ran {
+            Ok((Ran::Answer { answer, failed }, task)) => (answer, failed, task),
+            Ok((Ran::Retry(attended), task)) => {
+                let what = format!("tool {:?}", tool.name);
+                // Before 2026 a client cannot take -32021: the model reads
+                // what is lacking in a tool error.
+                let response = if !talk.stateless()
+                    && let Some(lacking) = questions::lacking(&attended, &what)
+                {
+                    Ok(CallToolResult::error(vec![ContentBlock::text(lacking.message)]).into())
+                } else {
+                    talk.end(attended, &what).map(Into::into)
+                };
+                if let Some(task) = task {
+                    let error = match &response {
+                        Err(error) => error.clone(),
+                        Ok(_) => {
+                            ErrorData::internal_error(what + " ended waiting for answers", None)
+                        }
+                    };
+                    task.finish(Err(TaskExit::Error(error)));
+                }
+                return response;
             }
             Err(_) => {
                 tracing::error!(tool = %tool.name, "the server failed while running a call (a bug)");
                 self.shared.metrics.record(series, "host", 0.0, 0, 0);
-                Answer::error(
+                let answer = Answer::error(
                     "internal error: the server failed while running the tool (retry; if it \
                      persists, the server's log says more)",
-                )
+                );
+                (answer, true, None)
             }
         };
         // Denials explain an error, so they join its text; next to a
@@ -541,6 +670,27 @@ impl ServerHandler for CorralServer {
             CallToolResult::success(content)
         };
         result.structured_content = answer.structured;
+        if let Some(task) = task {
+            // A task that produced no result failed; a tool error is a
+            // result (`completed`, `isError`).
+            let outcome = if failed {
+                let text = answer_text(&result);
+                Err(TaskExit::Error(ErrorData::internal_error(text, None)))
+            } else {
+                Ok(result.clone())
+            };
+            task.finish(outcome);
+        }
         Ok(result.into())
     }
+}
+
+/// The text of a result's content, for a failed task's error message.
+fn answer_text(result: &CallToolResult) -> String {
+    result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.as_str()))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

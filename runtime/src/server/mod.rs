@@ -14,6 +14,8 @@ mod questions;
 mod rounds;
 mod served;
 mod stdio;
+mod talk;
+mod tasks;
 
 pub use auth::{Principal, check as check_auth};
 pub use handler::CorralServer;

@@ -50,9 +50,7 @@ impl SessionLevel {
 
 /// What the client of the request `context` wants to hear.
 pub(super) fn wanted(context: &RequestContext<RoleServer>, session: &SessionLevel) -> Wanted {
-    let stateless = context
-        .protocol_version()
-        .is_some_and(|version| !version.has_initialize());
+    let stateless = super::talk::stateless(context);
     let log_level = context
         .meta
         .log_level()

@@ -14,24 +14,27 @@
 
 use std::collections::BTreeMap;
 
+use rmcp::model::TASKS_EXTENSION_ID;
 use rmcp::model::{
-    CallToolResponse, CallToolResult, ClientCapabilities, ContentBlock, CreateMessageRequest,
-    CreateMessageRequestParams, CreateMessageResult, ElicitRequest, ElicitRequestParams,
-    ElicitResult, ElicitationAction, ElicitationSchema, ErrorCode, InputRequest, InputRequests,
-    InputRequiredResult, ListRootsRequest, ListRootsResult, SamplingMessage,
+    ClientCapabilities, CreateMessageRequest, CreateMessageRequestParams, CreateMessageResult,
+    ElicitRequest, ElicitRequestParams, ElicitResult, ElicitationAction, ElicitationSchema,
+    ErrorCode, InputRequest, InputRequests, ListRootsRequest, ListRootsResult, SamplingMessage,
 };
 use rmcp::service::{Peer, RequestContext};
+use rmcp::task_manager::{TaskContext, TaskExit};
 use rmcp::{ErrorData, RoleServer};
 use serde_json::Value;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 
-use crate::capabilities::asking::{Answers, Asking, Reply};
+use crate::capabilities::asking::{Answers, Asking, Needed, Reply, Turn};
 use crate::capabilities::client::Notices;
+
+use super::tasks::{Backgrounded, Tasking};
 use crate::capabilities::mcp_client::wit::{
     Answer, AskError, Form, FormAction, FormReply, Question, QuestionKind, Role, Root, Sampled,
     Sampling,
 };
-use crate::sandbox::CallReport;
 
 /// The answers a 2026 client gave in earlier rounds of one call, by the
 /// guest's key: each as the client sent it (an `ElicitResult`,
@@ -45,11 +48,14 @@ enum Mode {
     /// Answers from the record; a question without one is asked in an
     /// input-required result.
     Rounds(Record),
+    /// The call is a task: its questions wait in the task until the client
+    /// answers them (`tasks/update`).
+    Task(TaskContext),
 }
 
 /// What answering a call's questions left: in the rounds mode, the
 /// questions still to ask and every answer so far.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(super) struct Attended {
     /// Questions the client must answer before a retry (`None`: the call
     /// got every answer it asked for).
@@ -59,8 +65,10 @@ pub(super) struct Attended {
     /// Why a recorded answer cannot be used (not the shape of its
     /// question's answer): the retry is refused with this reason.
     pub(super) malformed: Option<String>,
-    /// Kinds of question the call requires and the client does not answer.
-    pub(super) lacking: Vec<QuestionKind>,
+    /// What the call requires and the client lacks.
+    pub(super) lacking: Vec<Needed>,
+    /// The task the call became, which takes its answer.
+    pub(super) task: Option<Backgrounded>,
 }
 
 impl Attended {
@@ -71,15 +79,17 @@ impl Attended {
 }
 
 /// Runs `call` while forwarding what it sends its client (`notices`) and
-/// answering what it asks: by requests, or from `record` (a 2026 client's
-/// answers so far). Both end when the call's store is gone, so everything
-/// the guest sent goes out before the answer.
-pub(super) async fn alongside(
-    call: impl Future<Output = CallReport>,
+/// answering what it asks: by requests, from `record` (a 2026 client's
+/// answers so far), or in its task once it is one (`tasking`). Everything
+/// ends when the call's store is gone, so everything the guest sent goes
+/// out before the answer.
+pub(super) async fn alongside<T>(
+    call: impl Future<Output = T>,
     mut notices: Notices,
     context: &RequestContext<RoleServer>,
     record: Option<Record>,
-) -> (CallReport, Attended) {
+    tasking: Option<Tasking>,
+) -> (T, Attended) {
     let token = context.meta.get_progress_token();
     let asked = notices.questions.take();
     let forward = super::notices::forward(notices, context.peer.clone(), token);
@@ -89,7 +99,7 @@ pub(super) async fn alongside(
     };
     let attend = async move {
         match asked {
-            Some(asked) => attend(asked, mode).await,
+            Some(asked) => attend(asked, mode, tasking, &context.ct).await,
             None => Attended::default(),
         }
     };
@@ -103,39 +113,61 @@ pub(super) fn answers(capabilities: Option<&ClientCapabilities>) -> Answers {
         elicit: c.elicitation.is_some(),
         sample: c.sampling.is_some(),
         roots: c.roots.is_some(),
+        tasks: c.supports_tasks(),
     })
 }
 
-/// Answers every round of questions the call asks, until the call's side
-/// of the link is gone.
-async fn attend(mut questions: mpsc::Receiver<Asking>, mode: Mode) -> Attended {
-    match mode {
-        Mode::Requests(peer) => {
-            while let Some(asking) = questions.recv().await {
-                let asking = match unless_lacking(asking) {
-                    Ok(asking) => asking,
-                    Err(ended) => return ended,
-                };
-                let mut reply = asking.reply;
-                let asked = asking.questions.iter().map(|(_, q)| request(&peer, q));
-                // A guest that stopped waiting (its input timeout, its call
-                // stopped) takes no answer: the requests are abandoned.
-                let answers = tokio::select! {
-                    answers = futures::future::join_all(asked) => Some(answers),
-                    () = reply.closed() => None,
-                };
-                if let Some(answers) = answers {
-                    let _ = reply.send(Reply::Answers(answers));
+/// Answers every turn of the call, until the call's side of the link is
+/// gone. While the call is a [`Tasking`] one and not yet a task, the
+/// request's cancellation stops it.
+async fn attend(
+    mut turns: mpsc::Receiver<Turn>,
+    mut mode: Mode,
+    mut tasking: Option<Tasking>,
+    request: &CancellationToken,
+) -> Attended {
+    let mut task = None;
+    loop {
+        let turn = match &tasking {
+            Some(t) if task.is_none() && !t.stop.is_cancelled() => tokio::select! {
+                turn = turns.recv() => turn,
+                () = request.cancelled() => {
+                    t.stop.cancel();
+                    continue;
                 }
+            },
+            _ => turns.recv().await,
+        };
+        let asking = match turn {
+            None => break,
+            Some(Turn::Background(backgrounding)) => {
+                if task.is_none()
+                    && let Some(t) = tasking.take()
+                {
+                    if let Some((context, done)) = t.start() {
+                        mode = Mode::Task(context.clone());
+                        task = Some(Backgrounded { context, done });
+                    }
+                }
+                let _ = backgrounding.reply.send(task.is_some());
+                continue;
             }
-            Attended::default()
-        }
-        Mode::Rounds(record) => {
-            while let Some(asking) = questions.recv().await {
-                let asking = match unless_lacking(asking) {
-                    Ok(asking) => asking,
-                    Err(ended) => return ended,
-                };
+            Some(Turn::Ask(asking)) => asking,
+        };
+        let asking = match unless_lacking(asking) {
+            Ok(asking) => asking,
+            Err(ended) => return ended,
+        };
+        match &mode {
+            Mode::Requests(peer) => {
+                let asked = asking.questions.iter().map(|(_, q)| request_of(peer, q));
+                answer_while_waited(asking.reply, asked).await;
+            }
+            Mode::Task(context) => {
+                let asked = asking.questions.iter().map(|(k, q)| in_task(context, k, q));
+                answer_while_waited(asking.reply, asked).await;
+            }
+            Mode::Rounds(record) => {
                 let mut needed = InputRequests::new();
                 let mut answers = Vec::with_capacity(asking.questions.len());
                 for (key, question) in &asking.questions {
@@ -166,6 +198,9 @@ async fn attend(mut questions: mpsc::Receiver<Asking>, mode: Mode) -> Attended {
                     let _ = asking.reply.send(Reply::Answers(answers));
                 } else {
                     let _ = asking.reply.send(Reply::Retry);
+                    let Mode::Rounds(record) = mode else {
+                        return Attended::default();
+                    };
                     return Attended {
                         needed: Some(needed),
                         record,
@@ -173,63 +208,122 @@ async fn attend(mut questions: mpsc::Receiver<Asking>, mode: Mode) -> Attended {
                     };
                 }
             }
-            Attended {
-                record,
-                ..Attended::default()
+        }
+    }
+    Attended {
+        record: match mode {
+            Mode::Rounds(record) => record,
+            _ => Record::new(),
+        },
+        task,
+        ..Attended::default()
+    }
+}
+
+/// Sends the answers of `asked` to the guest, unless it stopped waiting (its
+/// input timeout, its call stopped): then the questions are abandoned.
+async fn answer_while_waited(
+    mut reply: oneshot::Sender<Reply>,
+    asked: impl Iterator<Item = impl Future<Output = Result<Answer, AskError>>>,
+) {
+    let answers = tokio::select! {
+        answers = futures::future::join_all(asked) => Some(answers),
+        () = reply.closed() => None,
+    };
+    if let Some(answers) = answers {
+        let _ = reply.send(Reply::Answers(answers));
+    }
+}
+
+/// Asks one question in the call's task, and waits for the client's
+/// `tasks/update`.
+async fn in_task(
+    context: &TaskContext,
+    key: &str,
+    question: &Question,
+) -> Result<Answer, AskError> {
+    let request = input_request(question)?;
+    match context.request_input(key, request).await {
+        Ok(value) => recorded_answer(question, &value).map_err(|why| {
+            AskError::Invalid(format!(
+                "the client's answer is not an answer to the question: {why}"
+            ))
+        }),
+        Err(TaskExit::Cancelled) => Err(AskError::Failed("the task was cancelled".into())),
+        Err(TaskExit::Error(error)) => Err(AskError::Failed(error.message.into_owned())),
+    }
+}
+
+/// What a request's component requires of its client and the client does
+/// not declare.
+pub(super) struct Lacking {
+    /// What is lacking, and what to do, for the client.
+    pub(super) message: String,
+    needed: Vec<Needed>,
+}
+
+impl Lacking {
+    /// The protocol's error for it: -32021 with `requiredCapabilities`.
+    pub(super) fn into_error(self) -> ErrorData {
+        let mut required = serde_json::Map::new();
+        for needed in self.needed {
+            match needed {
+                Needed::Answers(kind) => {
+                    required.insert(capability_name(kind).to_owned(), serde_json::json!({}));
+                }
+                Needed::Tasks => {
+                    let mut extensions = serde_json::Map::new();
+                    extensions.insert(TASKS_EXTENSION_ID.to_owned(), serde_json::json!({}));
+                    required.insert("extensions".to_owned(), Value::Object(extensions));
+                }
             }
         }
-    }
-}
-
-/// The answer to a call of `tool` that ended for its client: refused when
-/// its recorded answers were malformed (-32602); refused or a tool error
-/// when the client lacks a capability the tool requires (-32021 from
-/// 2026-07-28 on); otherwise an input-required result asking what is still
-/// needed, with the answers so far sealed by `seal`.
-pub(super) fn ended_for_client(
-    attended: Attended,
-    tool: &str,
-    is_2026: bool,
-    seal: impl FnOnce(&Record) -> Option<String>,
-) -> Result<CallToolResponse, ErrorData> {
-    if let Some(why) = attended.malformed {
-        return Err(ErrorData::invalid_params(why, None));
-    }
-    if !attended.lacking.is_empty() {
-        let names = capability_names(&attended.lacking);
-        let message = format!(
-            "tool {tool:?} needs a client that declares the capabilities {} (the client did \
-             not declare them: declare them, or use another tool)",
-            names.join(", ")
-        );
-        if !is_2026 {
-            return Ok(CallToolResult::error(vec![ContentBlock::text(message)]).into());
-        }
-        let required: serde_json::Map<String, Value> = names
-            .into_iter()
-            .map(|name| (name.to_owned(), serde_json::json!({})))
-            .collect();
-        return Err(ErrorData::new(
+        ErrorData::new(
             ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
-            message,
+            self.message,
             Some(serde_json::json!({ "requiredCapabilities": required })),
-        ));
+        )
     }
-    let state = seal(&attended.record);
-    Ok(InputRequiredResult::new(attended.needed, state).into())
 }
 
-/// The capabilities a client must declare to answer `kinds`, as MCP names
-/// them.
-fn capability_names(kinds: &[QuestionKind]) -> Vec<&'static str> {
-    kinds
+/// What the client of a request of `what` (say, `tool "delete"`) lacks, if
+/// the request ended for that.
+pub(super) fn lacking(attended: &Attended, what: &str) -> Option<Lacking> {
+    if attended.lacking.is_empty() {
+        return None;
+    }
+    let names = capability_names(&attended.lacking);
+    let message = format!(
+        "{what} needs a client that declares the capabilities {} (the client did not declare \
+         them: declare them, or use another {})",
+        names.join(", "),
+        what.split(' ').next().unwrap_or("one"),
+    );
+    Some(Lacking {
+        message,
+        needed: attended.lacking.clone(),
+    })
+}
+
+/// The capabilities a client must declare to give what `needed` names, as
+/// MCP names them.
+fn capability_names(needed: &[Needed]) -> Vec<&'static str> {
+    needed
         .iter()
-        .map(|kind| match kind {
-            QuestionKind::Elicit => "elicitation",
-            QuestionKind::Sample => "sampling",
-            QuestionKind::ListRoots => "roots",
+        .map(|needed| match needed {
+            Needed::Answers(kind) => capability_name(*kind),
+            Needed::Tasks => TASKS_EXTENSION_ID,
         })
         .collect()
+}
+
+/// The capability a client declares to answer questions of `kind`.
+fn capability_name(kind: QuestionKind) -> &'static str {
+    match kind {
+        QuestionKind::Elicit => "elicitation",
+        QuestionKind::Sample => "sampling",
+        QuestionKind::ListRoots => "roots",
+    }
 }
 
 /// `asking`, unless it requires kinds of question the client lacks: then
@@ -246,7 +340,7 @@ fn unless_lacking(asking: Asking) -> Result<Asking, Attended> {
 }
 
 /// Asks one question by a server-to-client request.
-async fn request(peer: &Peer<RoleServer>, question: &Question) -> Result<Answer, AskError> {
+async fn request_of(peer: &Peer<RoleServer>, question: &Question) -> Result<Answer, AskError> {
     let failed =
         |e: rmcp::ServiceError| AskError::Failed(format!("the client answered with an error: {e}"));
     match question {

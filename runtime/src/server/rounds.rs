@@ -4,8 +4,8 @@
 //! them or use them elsewhere.
 //!
 //! A state is signed (HMAC-SHA256, rmcp's [`RequestStateCodec`], with a key
-//! drawn for this process), bound to the caller, the tool and the
-//! arguments, and expires after the component's `input_timeout`. A retry
+//! drawn for this process), bound to the caller, the method, what it names
+//! (a tool, a prompt, a resource) and the arguments, and expires after the component's `input_timeout`. A retry
 //! whose state is altered, was issued for another call or caller, or has
 //! expired is refused (-32602) with what to do. The key is per process: a
 //! retry must reach the server that asked (behind a load balancer, the
@@ -14,7 +14,7 @@
 use std::time::Duration;
 
 use rmcp::ErrorData;
-use rmcp::model::{CallToolRequestParams, RequestStateCodec, RequestStateError, SealOptions};
+use rmcp::model::{InputResponses, JsonObject, RequestStateCodec, RequestStateError, SealOptions};
 
 use super::Principal;
 use super::questions::Record;
@@ -41,15 +41,17 @@ impl Rounds {
         Rounds { codec }
     }
 
-    /// The answers a request carries: those of its (opened) state and its
-    /// `inputResponses`, which win over the state's for the same key.
+    /// The answers a request carries: those of its (opened) `state` and
+    /// its `responses` (`inputResponses`), which win over the state's for
+    /// the same key.
     pub(super) fn open(
         &self,
-        request: &CallToolRequestParams,
+        state: Option<&str>,
+        responses: Option<&InputResponses>,
         binding: &[u8],
     ) -> Result<Record, ErrorData> {
         let mut record =
-            match (&request.request_state, &self.codec) {
+            match (state, &self.codec) {
                 (None, _) => Record::new(),
                 (Some(_), None) => return Err(refused("this server cannot open it")),
                 (Some(state), Some(codec)) => codec
@@ -65,7 +67,7 @@ impl Rounds {
                         ),
                     })?,
             };
-        if let Some(responses) = &request.input_responses {
+        if let Some(responses) = responses {
             record.extend(responses.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
         Ok(record)
@@ -79,25 +81,27 @@ impl Rounds {
     }
 }
 
-/// What a state is bound to: the caller, the method, the tool and its
-/// arguments (as JSON: a retry sends the same object).
-pub(super) fn binding(principal: &Principal, request: &CallToolRequestParams) -> Vec<u8> {
+/// What a state is bound to: the caller, the method, what the request names
+/// (a tool, a prompt, a resource URI) and its arguments (as JSON: a retry
+/// sends the same object).
+pub(super) fn binding(
+    principal: &Principal,
+    method: &str,
+    name: &str,
+    arguments: Option<&JsonObject>,
+) -> Vec<u8> {
     let owner = principal.owner().map_or("", |o| o.as_ref());
-    let arguments = request
-        .arguments
-        .as_ref()
+    let arguments = arguments
         .map(|a| serde_json::to_string(a).unwrap_or_default())
         .unwrap_or_default();
-    [owner, "tools/call", &request.name, &arguments]
-        .join("\0")
-        .into_bytes()
+    [owner, method, name, &arguments].join("\0").into_bytes()
 }
 
 fn refused(why: &str) -> ErrorData {
     ErrorData::invalid_params(
         format!(
-            "the requestState of this retry cannot be used: {why}; call the tool again without \
-             requestState and inputResponses"
+            "the requestState of this retry cannot be used: {why}; send the request again \
+             without requestState and inputResponses"
         ),
         None,
     )
@@ -106,6 +110,7 @@ fn refused(why: &str) -> ErrorData {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rmcp::model::CallToolRequestParams;
     use serde_json::json;
 
     fn call(name: &str, arguments: serde_json::Value) -> CallToolRequestParams {
@@ -114,11 +119,32 @@ mod tests {
         request
     }
 
+    fn bound(request: &CallToolRequestParams) -> Vec<u8> {
+        binding(
+            &Principal::default(),
+            "tools/call",
+            &request.name,
+            request.arguments.as_ref(),
+        )
+    }
+
+    fn open(
+        rounds: &Rounds,
+        request: &CallToolRequestParams,
+        binding: &[u8],
+    ) -> Result<Record, ErrorData> {
+        rounds.open(
+            request.request_state.as_deref(),
+            request.input_responses.as_ref(),
+            binding,
+        )
+    }
+
     #[test]
     fn a_sealed_record_opens_only_for_its_own_call() {
         let rounds = Rounds::new();
         let first = call("delete", json!({"path": "a"}));
-        let binding = binding(&Principal::default(), &first);
+        let binding = bound(&first);
         let record = Record::from([("ok".to_owned(), json!({"action": "accept"}))]);
         let state = rounds.seal(&record, &binding, Duration::from_secs(60));
         assert!(state.is_some());
@@ -126,29 +152,36 @@ mod tests {
         let mut retry = first.clone();
         retry.request_state = state.clone();
         retry.input_responses = Some([("more".to_owned(), json!(1))].into());
-        let opened = rounds.open(&retry, &binding).ok();
+        let opened = open(&rounds, &retry, &binding).ok();
         assert_eq!(opened.as_ref().map(Record::len), Some(2));
 
         // Other arguments, another tool or an altered state: refused.
         let mut other = call("delete", json!({"path": "b"}));
         other.request_state = state.clone();
-        let other_binding = super::binding(&Principal::default(), &other);
-        assert!(rounds.open(&other, &other_binding).is_err());
+        assert!(open(&rounds, &other, &bound(&other)).is_err());
+        // The same name and arguments under another method: refused.
+        let prompt = binding(
+            &Principal::default(),
+            "prompts/get",
+            "delete",
+            first.arguments.as_ref(),
+        );
+        assert!(open(&rounds, &retry, &prompt).is_err());
         let mut altered = retry.clone();
         altered.request_state = state.map(|s| format!("{s}x"));
-        assert!(rounds.open(&altered, &binding).is_err());
+        assert!(open(&rounds, &altered, &binding).is_err());
         // Another process's key.
-        assert!(Rounds::new().open(&retry, &binding).is_err());
+        assert!(open(&Rounds::new(), &retry, &binding).is_err());
     }
 
     #[test]
     fn an_expired_record_is_refused() {
         let rounds = Rounds::new();
         let mut request = call("ask", json!({}));
-        let binding = binding(&Principal::default(), &request);
+        let binding = bound(&request);
         request.request_state = rounds.seal(&Record::new(), &binding, Duration::from_millis(1));
         std::thread::sleep(Duration::from_millis(20));
-        let refused = rounds.open(&request, &binding).err();
+        let refused = open(&rounds, &request, &binding).err();
         assert!(refused.is_some_and(|e| e.message.contains("expired")));
     }
 }

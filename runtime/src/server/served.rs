@@ -18,6 +18,7 @@ use rmcp::{ErrorData, RoleServer};
 use crate::registry::{Content, Reference, ResourceContents, Role, ServeError};
 
 use super::handler::{CorralServer, principal};
+use super::talk::{Asked, Talk};
 
 impl CorralServer {
     /// `resources/list`: every served resource.
@@ -73,19 +74,36 @@ impl CorralServer {
         request: ReadResourceRequestParams,
         context: &RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
-        let uri = request.uri;
+        let uri = &request.uri;
         if !principal(context).allows_all() {
             return Err(serve_error(
                 ServeError::NotFound(format!("no resource has the URI {uri:?}")),
                 Some((&uri, context)),
             ));
         }
-        let contents = self
-            .shared
-            .catalog
-            .read(&uri, &context.ct)
-            .await
-            .map_err(|e| serve_error(e, Some((&uri, context))))?;
+        let catalog = &self.shared.catalog;
+        let asked = Asked {
+            method: "resources/read",
+            name: &uri,
+            arguments: None,
+            state: request.request_state.as_deref(),
+            responses: request.input_responses.as_ref(),
+        };
+        let mut talk = Talk::open(
+            &self.shared.rounds,
+            catalog.reader_of(&uri),
+            context,
+            &asked,
+        )?;
+        let (read, attended) = talk
+            .run(context, &self.level, None, |link| {
+                catalog.read(&uri, link, &context.ct)
+            })
+            .await;
+        if attended.ended_call() {
+            return Ok(talk.end(attended, &format!("resource {uri:?}"))?.into());
+        }
+        let contents = read.map_err(|e| serve_error(e, Some((&uri, context))))?;
         let size = contents.iter().map(ResourceContents::wire_size).sum();
         within_result_size(self.shared.max_result_size, "the resource", size)?;
         Ok(ReadResourceResult::new(contents.into_iter().map(wire_contents).collect()).into())
@@ -132,12 +150,31 @@ impl CorralServer {
                 None,
             ));
         }
-        let filled = self
-            .shared
-            .catalog
-            .prompt(&request.name, string_pairs(request.arguments), &context.ct)
-            .await
-            .map_err(|e| serve_error(e, None))?;
+        let catalog = &self.shared.catalog;
+        let name = &request.name;
+        let asked = Asked {
+            method: "prompts/get",
+            name,
+            arguments: request.arguments.as_ref(),
+            state: request.request_state.as_deref(),
+            responses: request.input_responses.as_ref(),
+        };
+        let mut talk = Talk::open(
+            &self.shared.rounds,
+            catalog.prompter_of(name),
+            context,
+            &asked,
+        )?;
+        let arguments = string_pairs(request.arguments.clone());
+        let (filled, attended) = talk
+            .run(context, &self.level, None, |link| {
+                catalog.prompt(name, arguments, link, &context.ct)
+            })
+            .await;
+        if attended.ended_call() {
+            return Ok(talk.end(attended, &format!("prompt {name:?}"))?.into());
+        }
+        let filled = filled.map_err(|e| serve_error(e, None))?;
         let size = filled.messages.iter().map(|(_, c)| c.wire_size()).sum();
         within_result_size(self.shared.max_result_size, "the prompt", size)?;
         let messages = filled
@@ -253,10 +290,7 @@ fn serve_error(error: ServeError, uri: Option<(&str, &RequestContext<RoleServer>
         ServeError::NotFound(message) => match uri {
             Some((uri, context)) => {
                 let data = Some(serde_json::json!({ "uri": uri }));
-                let sep_2164 = context
-                    .protocol_version()
-                    .is_some_and(|version| !version.has_initialize());
-                if sep_2164 {
+                if super::talk::stateless(context) {
                     ErrorData::invalid_params(message, data)
                 } else {
                     ErrorData::resource_not_found(message, data)

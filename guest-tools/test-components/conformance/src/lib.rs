@@ -19,6 +19,7 @@ use corral::mcp::client::{
 };
 use corral::mcp::log::{Level, log};
 use corral::mcp::progress::report;
+use corral::mcp::task::background;
 use corral::mcp::types::{Audio, BlobResource, Image, ResourceContents, TextResource};
 use exports::corral::mcp::completion::Reference;
 use exports::corral::mcp::prompts::{Argument, Message, Prompt, PromptMessages, Role};
@@ -181,6 +182,60 @@ impl Guest for Conformance {
         Ok(format!("Streaming elicitation completed (name: {name})."))
     }
 
+    fn greet(name: String) -> String {
+        format!("Hello, {name}!")
+    }
+
+    fn slow_compute(seconds: u32, label: String) -> String {
+        if seconds > 0 {
+            background(false);
+        }
+        sleep(Duration::from_secs(seconds.into()));
+        format!("Computed {label} in {seconds} s")
+    }
+
+    fn failing_job() -> Result<String, String> {
+        background(true);
+        Err("The job failed, as this fixture always does".to_string())
+    }
+
+    fn protocol_error_job() -> String {
+        background(false);
+        panic!("this fixture always traps")
+    }
+
+    fn confirm_delete(filename: String) -> Result<String, String> {
+        background(false);
+        let message = format!("Delete {filename}?");
+        let reply = ask_form("confirm_delete", &message, CONFIRM_DELETE_SCHEMA)?;
+        let content = accepted("confirm_delete", &reply)?;
+        Ok(match json_field(content, "confirm") {
+            Some("true") => format!("Deleted {filename}"),
+            _ => format!("Kept {filename}"),
+        })
+    }
+
+    fn multi_input() -> Result<String, String> {
+        background(false);
+        let answers = ask(vec![
+            ("first", form("First: your name?", NAMED_CONFIRM_SCHEMA)),
+            ("second", form("Second: your name?", NAMED_CONFIRM_SCHEMA)),
+        ])?;
+        let mut names = Vec::new();
+        for (key, answer) in ["first", "second"].into_iter().zip(answers) {
+            let reply = form_reply(key, answer)?;
+            let content = accepted(key, &reply)?;
+            names.push(string_field(content, "name").unwrap_or_default());
+        }
+        Ok(format!("Got {}", names.join(" and ")))
+    }
+
+    fn test_tool_with_task() -> Result<String, String> {
+        let name = ask_text("user_name", "What is your name?", NAME_SCHEMA, "name")?;
+        background(true);
+        Ok(format!("Hello, {name}, from a task!"))
+    }
+
     fn test_missing_capability() -> Result<String, String> {
         // Ends the call here, with the host's error naming `sampling`,
         // when the client cannot sample.
@@ -282,6 +337,13 @@ const COLOR_SCHEMA: &str =
 /// A form with one required yes-or-no, `ok`.
 const CONFIRM_SCHEMA: &str =
     r#"{"type":"object","properties":{"ok":{"type":"boolean"}},"required":["ok"]}"#;
+
+/// A form with one required yes-or-no, `confirm`.
+const CONFIRM_DELETE_SCHEMA: &str =
+    r#"{"type":"object","properties":{"confirm":{"type":"boolean"}},"required":["confirm"]}"#;
+
+/// A form with a text `name` and a yes-or-no `confirm`.
+const NAMED_CONFIRM_SCHEMA: &str = r#"{"type":"object","properties":{"name":{"type":"string"},"confirm":{"type":"boolean"}},"required":["confirm"]}"#;
 
 /// A form with one required text, `context`.
 const CONTEXT_SCHEMA: &str =

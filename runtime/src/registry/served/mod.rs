@@ -25,6 +25,7 @@ use self::decode::{decode_list, prompt, prompt_messages, resource, template};
 use self::template::fits;
 use super::LoadError;
 use super::content::{self, ResourceContents, mismatch, string};
+use crate::capabilities::client::ClientLink;
 use crate::sandbox::{CallError, Program};
 
 /// Exported interfaces (any 0.1 version) that are served, never tools.
@@ -232,15 +233,10 @@ impl Catalog {
         self.completes
     }
 
-    /// Reads the resource `uri` from the component that lists it or whose
-    /// template it fits.
-    pub async fn read(
-        &self,
-        uri: &str,
-        cancel: &CancellationToken,
-    ) -> Result<Vec<ResourceContents>, ServeError> {
-        let owner = self
-            .resources
+    /// The component that serves the resource `uri`: the one that lists it
+    /// or whose template it fits.
+    fn reader(&self, uri: &str) -> Option<&Exports> {
+        self.resources
             .iter()
             .find(|(r, _)| r.uri == uri)
             .map(|(_, i)| *i)
@@ -249,15 +245,38 @@ impl Catalog {
                     .iter()
                     .find(|(t, _)| fits(&t.uri_template, uri))
                     .map(|(_, i)| *i)
-            });
-        let not_found = || ServeError::NotFound(format!("no resource has the URI {uri:?}"));
-        let server = owner
+            })
             .and_then(|i| self.servers.get(i))
-            .ok_or_else(not_found)?;
+    }
+
+    /// The component that serves the resource `uri`, if any.
+    pub fn reader_of(&self, uri: &str) -> Option<&Program> {
+        self.reader(uri).map(|s| s.program.as_ref())
+    }
+
+    /// The component that serves the prompt `name`, if any.
+    pub fn prompter_of(&self, name: &str) -> Option<&Program> {
+        self.prompts
+            .iter()
+            .find(|(p, _)| p.name == name)
+            .and_then(|(_, i)| self.servers.get(*i))
+            .map(|s| s.program.as_ref())
+    }
+
+    /// Reads the resource `uri` from the component that serves it, which
+    /// talks to its client through `link` (if it may).
+    pub async fn read(
+        &self,
+        uri: &str,
+        link: Option<ClientLink>,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<ResourceContents>, ServeError> {
+        let not_found = || ServeError::NotFound(format!("no resource has the URI {uri:?}"));
+        let server = self.reader(uri).ok_or_else(not_found)?;
         let Some([_, _, read]) = &server.resources else {
             return Err(not_found());
         };
-        let val = call(server, read, &[Val::String(uri.into())], cancel).await?;
+        let val = call(server, read, &[Val::String(uri.into())], link, cancel).await?;
         match val {
             Val::Result(Ok(Some(list))) => decode_list(&list, content::resource).map_err(failed),
             Val::Result(Err(Some(error))) => match error.as_ref() {
@@ -275,11 +294,13 @@ impl Catalog {
         }
     }
 
-    /// The prompt `name` filled in with `arguments`.
+    /// The prompt `name` filled in with `arguments` by the component that
+    /// serves it, which talks to its client through `link` (if it may).
     pub async fn prompt(
         &self,
         name: &str,
         arguments: Vec<(String, String)>,
+        link: Option<ClientLink>,
         cancel: &CancellationToken,
     ) -> Result<PromptMessages, ServeError> {
         let not_found = || {
@@ -309,7 +330,7 @@ impl Catalog {
             return Err(not_found());
         };
         let args = [Val::String(name.into()), pairs(arguments)];
-        match call(server, get, &args, cancel).await? {
+        match call(server, get, &args, link, cancel).await? {
             Val::Result(Ok(Some(filled))) => prompt_messages(&filled).map_err(failed),
             Val::Result(Err(Some(message))) => match message.as_ref() {
                 Val::String(message) => Err(ServeError::Invalid(server.program.redact(message))),
@@ -364,7 +385,7 @@ impl Catalog {
             Val::String(value.into()),
             pairs(context),
         ];
-        let val = call(server, complete, &args, cancel).await?;
+        let val = call(server, complete, &args, None, cancel).await?;
         let mut values = decode_list(&val, |v| string(v).map(str::to_owned)).map_err(failed)?;
         values.truncate(MAX_COMPLETIONS);
         Ok(values)
@@ -376,6 +397,7 @@ async fn call(
     server: &Exports,
     export: &ComponentExportIndex,
     args: &[Val],
+    link: Option<ClientLink>,
     cancel: &CancellationToken,
 ) -> Result<Val, ServeError> {
     let program = &server.program;
@@ -383,7 +405,7 @@ async fn call(
         .reserve(cancel)
         .await
         .map_err(|e| ServeError::Failed(e.to_string()))?;
-    let report = program.call(slot, export, args, true, None, cancel).await;
+    let report = program.call(slot, export, args, true, link, cancel).await;
     match report.outcome {
         Ok(Some(val)) => Ok(val),
         Ok(None) => Err(failed(mismatch("a value"))),
