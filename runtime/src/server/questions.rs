@@ -143,11 +143,10 @@ async fn attend(
             Some(Turn::Background(backgrounding)) => {
                 if task.is_none()
                     && let Some(t) = tasking.take()
+                    && let Some((context, done)) = t.start()
                 {
-                    if let Some((context, done)) = t.start() {
-                        mode = Mode::Task(context.clone());
-                        task = Some(Backgrounded { context, done });
-                    }
+                    mode = Mode::Task(context.clone());
+                    task = Some(Backgrounded { context, done });
                 }
                 let _ = backgrounding.reply.send(task.is_some());
                 continue;
@@ -156,7 +155,13 @@ async fn attend(
         };
         let asking = match unless_lacking(asking) {
             Ok(asking) => asking,
-            Err(ended) => return ended,
+            Err(lacking) => {
+                return Attended {
+                    lacking,
+                    task,
+                    ..Attended::default()
+                };
+            }
         };
         match &mode {
             Mode::Requests(peer) => {
@@ -326,17 +331,14 @@ fn capability_name(kind: QuestionKind) -> &'static str {
     }
 }
 
-/// `asking`, unless it requires kinds of question the client lacks: then
-/// the call ends, and what it lacks is the result.
-fn unless_lacking(asking: Asking) -> Result<Asking, Attended> {
+/// `asking`, unless it requires what the client lacks: then the call ends,
+/// and what it lacks is the result.
+fn unless_lacking(asking: Asking) -> Result<Asking, Vec<Needed>> {
     if asking.lacking.is_empty() {
         return Ok(asking);
     }
     let _ = asking.reply.send(Reply::Retry);
-    Err(Attended {
-        lacking: asking.lacking,
-        ..Attended::default()
-    })
+    Err(asking.lacking)
 }
 
 /// Asks one question by a server-to-client request.

@@ -144,15 +144,15 @@ mod tests {
     fn a_sealed_record_opens_only_for_its_own_call() {
         let rounds = Rounds::new();
         let first = call("delete", json!({"path": "a"}));
-        let binding = bound(&first);
+        let bound_first = bound(&first);
         let record = Record::from([("ok".to_owned(), json!({"action": "accept"}))]);
-        let state = rounds.seal(&record, &binding, Duration::from_secs(60));
+        let state = rounds.seal(&record, &bound_first, Duration::from_secs(60));
         assert!(state.is_some());
 
         let mut retry = first.clone();
         retry.request_state = state.clone();
         retry.input_responses = Some([("more".to_owned(), json!(1))].into());
-        let opened = open(&rounds, &retry, &binding).ok();
+        let opened = open(&rounds, &retry, &bound_first).ok();
         assert_eq!(opened.as_ref().map(Record::len), Some(2));
 
         // Other arguments, another tool or an altered state: refused.
@@ -169,9 +169,9 @@ mod tests {
         assert!(open(&rounds, &retry, &prompt).is_err());
         let mut altered = retry.clone();
         altered.request_state = state.map(|s| format!("{s}x"));
-        assert!(open(&rounds, &altered, &binding).is_err());
+        assert!(open(&rounds, &altered, &bound_first).is_err());
         // Another process's key.
-        assert!(open(&Rounds::new(), &retry, &binding).is_err());
+        assert!(open(&Rounds::new(), &retry, &bound_first).is_err());
     }
 
     #[test]

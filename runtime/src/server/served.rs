@@ -74,36 +74,31 @@ impl CorralServer {
         request: ReadResourceRequestParams,
         context: &RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
-        let uri = &request.uri;
+        let uri = request.uri.as_str();
         if !principal(context).allows_all() {
             return Err(serve_error(
                 ServeError::NotFound(format!("no resource has the URI {uri:?}")),
-                Some((&uri, context)),
+                Some((uri, context)),
             ));
         }
         let catalog = &self.shared.catalog;
         let asked = Asked {
             method: "resources/read",
-            name: &uri,
+            name: uri,
             arguments: None,
             state: request.request_state.as_deref(),
             responses: request.input_responses.as_ref(),
         };
-        let mut talk = Talk::open(
-            &self.shared.rounds,
-            catalog.reader_of(&uri),
-            context,
-            &asked,
-        )?;
+        let mut talk = Talk::open(&self.shared.rounds, catalog.reader_of(uri), context, &asked)?;
         let (read, attended) = talk
             .run(context, &self.level, None, |link| {
-                catalog.read(&uri, link, &context.ct)
+                catalog.read(uri, link, &context.ct)
             })
             .await;
         if attended.ended_call() {
             return Ok(talk.end(attended, &format!("resource {uri:?}"))?.into());
         }
-        let contents = read.map_err(|e| serve_error(e, Some((&uri, context))))?;
+        let contents = read.map_err(|e| serve_error(e, Some((uri, context))))?;
         let size = contents.iter().map(ResourceContents::wire_size).sum();
         within_result_size(self.shared.max_result_size, "the resource", size)?;
         Ok(ReadResourceResult::new(contents.into_iter().map(wire_contents).collect()).into())
