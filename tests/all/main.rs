@@ -20,5 +20,6 @@ mod load;
 mod mcp_package;
 mod protocol;
 mod startup;
+mod tasks;
 mod tools_list;
 mod types;
