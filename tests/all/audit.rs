@@ -204,4 +204,25 @@ fn audit_says_a_component_may_ask_its_caller() {
     );
     assert!(!calc.contains("waits at most"), "{calc}");
     assert!(!calc.contains("may ask its caller"), "{calc}");
+    assert!(!calc.contains("as a task"), "{calc}");
+}
+
+#[test]
+fn audit_says_a_component_may_go_on_as_a_task() {
+    let root = tempfile::tempdir().unwrap();
+    let text = audit(
+        &[corral_test_artifacts::conformance().to_str().unwrap()],
+        root.path(),
+    );
+    assert!(text.contains("mcp task"), "{text}");
+    assert!(
+        text.contains("may go on in the background as a task its caller polls"),
+        "{text}"
+    );
+    // The cleanup example asks, but never goes on as a task.
+    let cleanup = audit(
+        &[corral_test_artifacts::cleanup().to_str().unwrap()],
+        root.path(),
+    );
+    assert!(!cleanup.contains("as a task"), "{cleanup}");
 }
