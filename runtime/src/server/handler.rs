@@ -552,6 +552,7 @@ impl ServerHandler for CorralServer {
             self.shared.tasks.clone(),
             &principal(&context),
             stop.clone(),
+            tool.program.limits().timeout,
         );
         let server = self.clone();
         let handling = tokio::spawn(async move {

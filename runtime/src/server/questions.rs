@@ -143,10 +143,10 @@ async fn attend(
             Some(Turn::Background(backgrounding)) => {
                 if task.is_none()
                     && let Some(t) = tasking.take()
-                    && let Some((context, done)) = t.start()
+                    && let Some(started) = t.start()
                 {
-                    mode = Mode::Task(context.clone());
-                    task = Some(Backgrounded { context, done });
+                    mode = Mode::Task(started.context.clone());
+                    task = Some(started);
                 }
                 let _ = backgrounding.reply.send(task.is_some());
                 continue;

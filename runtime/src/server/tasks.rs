@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rmcp::ErrorData;
 use rmcp::model::{CallToolResult, CreateTaskResult, DetailedTask};
@@ -28,7 +28,13 @@ use super::Principal;
 /// Tasks kept at once, running or finished and not yet expired.
 pub(super) const MAX_TASKS: usize = 1024;
 
-/// How long a finished task is kept.
+/// Bytes of finished tasks' results kept at once (as JSON): beyond, a
+/// task fails saying its result could not be kept.
+pub(super) const MAX_KEPT_BYTES: usize = 64 * 1024 * 1024;
+
+/// How long a finished task is kept; a running one may take this long
+/// beyond its call's `timeout` (time spent waiting for answers included)
+/// before it expires and its tool is stopped.
 const TTL: Duration = Duration::from_millis(DEFAULT_TASK_TTL_MS);
 
 /// What the answer of a task's call becomes: its result (`completed`), a
@@ -39,22 +45,29 @@ pub(super) type Outcome = Result<CallToolResult, TaskExit>;
 #[derive(Default)]
 pub(super) struct Tasks {
     manager: TaskManager,
-    /// Each task's owner (the caller's principal) and creation.
-    owners: Mutex<HashMap<String, (String, Instant)>>,
+    /// Each task's owner (the caller's principal) and the size of its
+    /// kept result.
+    owners: Mutex<HashMap<String, Owned>>,
+}
+
+/// What the server knows of one of its tasks.
+struct Owned {
+    owner: String,
+    kept_bytes: usize,
 }
 
 impl Tasks {
-    /// Starts a task for a call of `owner`, whose answer comes later
-    /// through the returned sender; `None` when [`MAX_TASKS`] are kept.
+    /// Starts a task for a call of `owner` limited to `timeout`, whose
+    /// answer comes later through the returned sender; a dropped task (it
+    /// ended or expired) cancels `stop`. `None` when [`MAX_TASKS`] are kept.
     fn start(
         &self,
         owner: &str,
+        timeout: Duration,
+        stop: CancellationToken,
     ) -> Option<(CreateTaskResult, TaskContext, oneshot::Sender<Outcome>)> {
         let mut owners = self.owners.lock().ok()?;
-        let now = Instant::now();
-        // Kept while the manager keeps the task (running, or finished less
-        // than its TTL ago).
-        owners.retain(|id, _| self.manager.get_task(id).is_ok());
+        self.forget_gone(&mut owners);
         if owners.len() >= MAX_TASKS {
             tracing::warn!(
                 max = MAX_TASKS,
@@ -64,12 +77,16 @@ impl Tasks {
         }
         let (done, answer) = oneshot::channel::<Outcome>();
         let mut context = None;
+        let ttl = TTL.saturating_add(timeout);
         let options = TaskOptions::new()
-            .with_ttl_ms(DEFAULT_TASK_TTL_MS)
+            .with_ttl_ms(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX))
             .with_poll_interval_ms(DEFAULT_POLL_INTERVAL_MS);
         let task = self.manager.spawn(options, |task_context| {
             context = Some(task_context);
             Box::pin(async move {
+                // Dropped when the task ends or expires: either way the
+                // tool has nothing more to do.
+                let _stop = stop.drop_guard();
                 answer.await.unwrap_or_else(|_| {
                     Err(TaskExit::Error(ErrorData::internal_error(
                         "the call ended without an answer (a bug in the server)",
@@ -78,8 +95,34 @@ impl Tasks {
                 })
             })
         });
-        owners.insert(task.task_id.clone(), (owner.to_owned(), now));
+        let owned = Owned {
+            owner: owner.to_owned(),
+            kept_bytes: 0,
+        };
+        owners.insert(task.task_id.clone(), owned);
         Some((CreateTaskResult::new(task), context?, done))
+    }
+
+    /// Forgets the tasks the manager no longer keeps (expired).
+    fn forget_gone(&self, owners: &mut HashMap<String, Owned>) {
+        owners.retain(|id, _| self.manager.get_task(id).is_ok());
+    }
+
+    /// Whether a result of `bytes` may be kept for the task `id`, counting
+    /// it if so.
+    fn keep(&self, id: &str, bytes: usize) -> bool {
+        let Ok(mut owners) = self.owners.lock() else {
+            return false;
+        };
+        self.forget_gone(&mut owners);
+        let kept: usize = owners.values().map(|o| o.kept_bytes).sum();
+        if kept.saturating_add(bytes) > MAX_KEPT_BYTES {
+            return false;
+        }
+        if let Some(owned) = owners.get_mut(id) {
+            owned.kept_bytes = bytes;
+        }
+        true
     }
 
     /// `tasks/get`: the task `id`, if it is `principal`'s.
@@ -112,7 +155,7 @@ impl Tasks {
         let owned = self
             .owners
             .lock()
-            .map(|owners| owners.get(id).is_some_and(|(o, _)| *o == owner))
+            .map(|owners| owners.get(id).is_some_and(|o| o.owner == owner))
             .unwrap_or(false);
         if owned {
             Ok(())
@@ -146,6 +189,8 @@ pub(super) struct Tasking {
     /// Stops the call: with its request until it is a task, then with the
     /// task's cancellation.
     pub(super) stop: CancellationToken,
+    /// The call's `limits.timeout`.
+    timeout: Duration,
 }
 
 impl Tasking {
@@ -154,6 +199,7 @@ impl Tasking {
         tasks: Arc<Tasks>,
         principal: &Principal,
         stop: CancellationToken,
+        timeout: Duration,
     ) -> (Tasking, oneshot::Receiver<CreateTaskResult>) {
         let (became, task) = oneshot::channel();
         let tasking = Tasking {
@@ -161,15 +207,17 @@ impl Tasking {
             owner: owner(principal),
             became,
             stop,
+            timeout,
         };
         (tasking, task)
     }
 
     /// Makes the call a task: the client gets it as the answer, and a
-    /// cancelled task stops the call. `None` when no task can be kept.
-    pub(super) fn start(self) -> Option<(TaskContext, oneshot::Sender<Outcome>)> {
-        let (created, context, done) = self.tasks.start(&self.owner)?;
+    /// cancelled or expired task stops the call. `None` when no task can be
+    /// kept.
+    pub(super) fn start(self) -> Option<Backgrounded> {
         let stop = self.stop;
+        let (created, context, done) = self.tasks.start(&self.owner, self.timeout, stop.clone())?;
         let cancelled = context.clone();
         tokio::spawn(async move {
             tokio::select! {
@@ -181,7 +229,11 @@ impl Tasking {
             // The request is gone: nobody can poll the task.
             return None;
         }
-        Some((context, done))
+        Some(Backgrounded {
+            context,
+            done,
+            tasks: self.tasks,
+        })
     }
 }
 
@@ -190,17 +242,79 @@ pub(super) struct Backgrounded {
     /// The task, as the call's questions see it.
     pub(super) context: TaskContext,
     /// Takes the call's answer.
-    pub(super) done: oneshot::Sender<Outcome>,
+    done: oneshot::Sender<Outcome>,
+    tasks: Arc<Tasks>,
 }
 
 impl Backgrounded {
     /// Ends the task with `outcome`: cancelled when the client cancelled it.
     pub(super) fn finish(self, outcome: Outcome) {
-        let outcome = if self.context.is_cancel_requested() {
-            Err(TaskExit::Cancelled)
-        } else {
-            outcome
+        let outcome = match outcome {
+            _ if self.context.is_cancel_requested() => Err(TaskExit::Cancelled),
+            Ok(result) => {
+                let bytes = serde_json::to_vec(&result).map_or(usize::MAX, |json| json.len());
+                if self.tasks.keep(self.context.task_id(), bytes) {
+                    Ok(result)
+                } else {
+                    Err(TaskExit::Error(ErrorData::internal_error(
+                        format!(
+                            "the result ({}) cannot be kept: this server keeps at most {} of \
+                             task results at once (call again later, or without tasks)",
+                            bytesize::ByteSize(bytes as u64).display().iec(),
+                            bytesize::ByteSize(MAX_KEPT_BYTES as u64).display().iec(),
+                        ),
+                        None,
+                    )))
+                }
+            }
+            failed => failed,
         };
         let _ = self.done.send(outcome);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn started(tasks: &Tasks) -> (String, oneshot::Sender<Outcome>) {
+        let stop = CancellationToken::new();
+        let (created, context, done) = tasks
+            .start("", Duration::from_secs(1), stop)
+            .unwrap_or_else(|| panic!("no task"));
+        assert_eq!(created.task.task_id, context.task_id());
+        (created.task.task_id, done)
+    }
+
+    #[tokio::test]
+    async fn results_are_kept_within_the_byte_budget() {
+        let tasks = Tasks::default();
+        let (first, _done) = started(&tasks);
+        let (second, _done2) = started(&tasks);
+        assert!(tasks.keep(&first, MAX_KEPT_BYTES - 10));
+        // The budget is shared: the second result does not fit beside it.
+        assert!(!tasks.keep(&second, 11));
+        assert!(tasks.keep(&second, 10));
+    }
+
+    #[tokio::test]
+    async fn a_task_is_its_owners_only() {
+        let tasks = Tasks::default();
+        let (id, _done) = started(&tasks);
+        assert!(tasks.get(&id, &Principal::default()).is_ok());
+        let refused = tasks.get("no-such-task", &Principal::default());
+        assert!(refused.is_err_and(|e| e.message.contains("no task has the id")));
+    }
+
+    #[tokio::test]
+    async fn an_ended_task_stops_its_call() {
+        let tasks = Tasks::default();
+        let stop = CancellationToken::new();
+        let started = tasks.start("", Duration::from_secs(1), stop.clone());
+        let (_, _, done) = started.unwrap_or_else(|| panic!("no task"));
+        let _ = done.send(Err(TaskExit::Cancelled));
+        tokio::time::timeout(Duration::from_secs(10), stop.cancelled())
+            .await
+            .unwrap_or_else(|_| panic!("the call was not stopped"));
     }
 }
