@@ -42,6 +42,7 @@ const CORRAL_MCP: &[(&str, &str)] = &[
     ("log.wit", include_str!("../../../wit/log.wit")),
     ("progress.wit", include_str!("../../../wit/progress.wit")),
     ("client.wit", include_str!("../../../wit/client.wit")),
+    ("task.wit", include_str!("../../../wit/task.wit")),
     ("resources.wit", include_str!("../../../wit/resources.wit")),
     ("prompts.wit", include_str!("../../../wit/prompts.wit")),
     (
@@ -185,6 +186,22 @@ fn write(path: &Path, text: &str) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_tool_gets_every_file_of_the_package() {
+        let wit = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit");
+        let mut files: Vec<String> = std::fs::read_dir(wit)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".wit"))
+            .collect();
+        files.sort();
+        let mut written: Vec<String> = CORRAL_MCP.iter().map(|(n, _)| (*n).to_owned()).collect();
+        written.sort();
+        assert_eq!(files, written);
+    }
 
     #[test]
     fn names_are_wit_identifiers() {
