@@ -20,6 +20,7 @@ use rmcp::model::{
 use rmcp::service::{Peer, RequestContext};
 use tokio::sync::watch;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use crate::capabilities::client::{
     Level, LogMessage, Notices, PROGRESS_INTERVAL, Progress, Wanted,
@@ -67,11 +68,18 @@ pub(super) fn wanted(context: &RequestContext<RoleServer>, session: &SessionLeve
 /// Forwards `notices` to `peer` until the call's side of the link is gone,
 /// then sends the last progress report held back and, when messages were
 /// dropped, one message that says how many.
+///
+/// Once `answered` is cancelled (the call went on as a task and its request
+/// has its answer), what the guest still sends is drained and dropped: the
+/// request it would belong to is over.
 pub(super) async fn forward(
     mut notices: Notices,
     peer: Peer<RoleServer>,
     token: Option<ProgressToken>,
+    answered: CancellationToken,
 ) {
+    let token = &token;
+    let open = || !answered.is_cancelled();
     let mut progress = notices.progress.take();
     let mut logs_open = true;
     let mut pending: Option<Progress> = None;
@@ -80,7 +88,8 @@ pub(super) async fn forward(
         let has_pending = pending.is_some();
         tokio::select! {
             message = notices.logs.recv(), if logs_open => match message {
-                Some(message) => log(&peer, message).await,
+                Some(message) if open() => log(&peer, message).await,
+                Some(_) => {}
                 None => logs_open = false,
             },
             latest = latest(&mut progress) => match latest {
@@ -88,7 +97,7 @@ pub(super) async fn forward(
                 None => progress = None,
             },
             () = tokio::time::sleep_until(next_progress), if has_pending => {
-                if let (Some(report), Some(token)) = (pending.take(), &token) {
+                if let (Some(report), Some(token), true) = (pending.take(), token, open()) {
                     report_progress(&peer, token, report).await;
                 }
                 next_progress = Instant::now() + PROGRESS_INTERVAL;
@@ -98,7 +107,10 @@ pub(super) async fn forward(
             break;
         }
     }
-    if let (Some(report), Some(token)) = (pending, &token) {
+    if !open() {
+        return;
+    }
+    if let (Some(report), Some(token)) = (pending, token) {
         report_progress(&peer, token, report).await;
     }
     let dropped = notices.dropped();

@@ -92,14 +92,16 @@ pub(super) async fn alongside<T>(
 ) -> (T, Attended) {
     let token = context.meta.get_progress_token();
     let asked = notices.questions.take();
-    let forward = super::notices::forward(notices, context.peer.clone(), token);
+    // Cancelled when the call goes on as a task: its request is answered.
+    let answered = CancellationToken::new();
+    let forward = super::notices::forward(notices, context.peer.clone(), token, answered.clone());
     let mode = match record {
         Some(record) => Mode::Rounds(record),
         None => Mode::Requests(context.peer.clone()),
     };
     let attend = async move {
         match asked {
-            Some(asked) => attend(asked, mode, tasking, &context.ct).await,
+            Some(asked) => attend(asked, mode, tasking, &context.ct, &answered).await,
             None => Attended::default(),
         }
     };
@@ -125,6 +127,7 @@ async fn attend(
     mut mode: Mode,
     mut tasking: Option<Tasking>,
     request: &CancellationToken,
+    answered: &CancellationToken,
 ) -> Attended {
     let mut task = None;
     loop {
@@ -147,6 +150,7 @@ async fn attend(
                 {
                     mode = Mode::Task(started.context.clone());
                     task = Some(started);
+                    answered.cancel();
                 }
                 let _ = backgrounding.reply.send(task.is_some());
                 continue;
