@@ -241,10 +241,20 @@ impl Loader<'_> {
             });
         }
         let interface_name = interface.map(plain_interface_name);
-        let description = self
-            .docs
-            .function(interface_name, func_name)
-            .map(str::to_owned);
+        let header_error = |message: String| LoadError::Header {
+            component: self.config.name.clone(),
+            tool: name.clone(),
+            message,
+        };
+        let (description, headers) = match self.docs.function(interface_name, func_name) {
+            Some(docs) => {
+                let (description, headers) = super::headers::take(docs).map_err(header_error)?;
+                (Some(description), headers)
+            }
+            None => (None, Vec::new()),
+        };
+        let mut input_schema = into_object(input);
+        super::headers::annotate(&mut input_schema, &headers).map_err(header_error)?;
         // Without any doc comment in the component, the warning about the
         // missing section said it all (a toolchain that does not embed
         // them, like cargo component, is the usual cause); this one is for
@@ -265,7 +275,7 @@ impl Loader<'_> {
             export,
             arguments: wit_json::Arguments::new(&params),
             output,
-            input_schema: Arc::new(into_object(input)),
+            input_schema: Arc::new(input_schema),
             output_schema: output_schema.map(|s| Arc::new(into_object(s))),
             hints: self.config.hints,
         }))

@@ -7,6 +7,7 @@
 
 mod content;
 mod docs;
+mod headers;
 mod load;
 mod served;
 mod tool;
@@ -94,6 +95,19 @@ pub enum LoadError {
         second: String,
         /// The second component's name.
         suggestion: String,
+    },
+    /// A tool's `mcp-header:` doc lines cannot be followed.
+    #[error(
+        "component {component:?}, tool {tool:?}: {message} (fix the `mcp-header: PARAMETER \
+         HEADER-NAME` lines of its WIT doc comment)"
+    )]
+    Header {
+        /// The component's name in the config.
+        component: String,
+        /// The tool.
+        tool: String,
+        /// What is wrong.
+        message: String,
     },
     /// Listing what a component serves failed at start.
     #[error(

@@ -182,6 +182,10 @@ impl Guest for Conformance {
         Ok(format!("Streaming elicitation completed (name: {name})."))
     }
 
+    fn test_header_param(region: String, query: String) -> String {
+        format!("{query} in {region}")
+    }
+
     fn greet(name: String) -> String {
         format!("Hello, {name}!")
     }
