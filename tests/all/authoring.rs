@@ -417,3 +417,52 @@ fn corral_new_rust_builds_with_cargo_component() {
         "{out}"
     );
 }
+
+/// The calc tool's WIT folder in `dir` with `line` appended to the doc
+/// comment of `add`.
+fn calc_wit_with_doc_line(dir: &Path, line: &str) -> std::path::PathBuf {
+    let folder = calc_wit(dir, true);
+    let file = folder.join("calc.wit");
+    let wit = std::fs::read_to_string(&file).unwrap();
+    let wit = wit.replace(
+        &format!("    /// {NEW_DOC}\n"),
+        &format!("    /// {NEW_DOC}\n    ///\n    /// {line}\n"),
+    );
+    std::fs::write(&file, wit).unwrap();
+    folder
+}
+
+#[tokio::test]
+async fn an_mcp_header_doc_line_marks_the_parameter_and_a_wrong_one_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let wit = calc_wit_with_doc_line(dir.path(), "mcp-header: a First-Number");
+    let server = Server::start(&format!(
+        "[components.calc]\npath = {:?}\nwit = {:?}\n",
+        corral_test_artifacts::calc().display().to_string(),
+        wit.display().to_string()
+    ))
+    .await;
+    let add = server.tools().await.into_iter().find(|t| t.name == "add");
+    let add = add.unwrap_or_else(|| panic!("no add"));
+    assert_eq!(
+        add.input_schema["properties"]["a"]["x-mcp-header"],
+        json!("First-Number")
+    );
+    // The line is the schema's, not the model's.
+    assert_eq!(add.description.as_deref(), Some(NEW_DOC));
+
+    for (line, why) in [
+        ("mcp-header: c C", "no parameter \"c\""),
+        ("mcp-header: a Bad:Name", "not an HTTP token"),
+        (
+            "mcp-header: a",
+            "must be `mcp-header: PARAMETER HEADER-NAME`",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let (ok, _, stderr) = check_calc_with_wit(&calc_wit_with_doc_line(dir.path(), line));
+        assert!(!ok, "{line}");
+        assert!(stderr.contains(why), "{line}: {stderr}");
+        assert!(stderr.contains("tool \"add\""), "{stderr}");
+    }
+}
