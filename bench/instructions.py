@@ -16,10 +16,12 @@ the counts is the cost of one call, start-up and shut-down cancelled out.
 CPU: one process per server, utime+stime from /proc/PID/stat around the
 larger count of calls (after the warm-up), divided by that count.
 
-The size sweep calls `text_tools`'s `char_count` (Corral) and the floor's
-tool of the same name: a string argument of each size the guest reads
-(`text`), and the same small call carrying each size in `params._meta`, which
-no tool reads. Reported per MiB: (cost at size − cost at the smallest) / MiB.
+The size sweep (`--sizes`) calls the `type_echo` test component's
+`echo_string` and `echo_list` (Corral) and the floor's tools of the same
+names: a string or a list<u32> of about each size (in JSON bytes) that the
+guest reads and sends back, and `add` carrying each size in `params._meta`,
+which no tool reads. Reported per MiB of request:
+(cost at the size − cost of the same call at 1 byte) / MiB.
 
 Needs the release builds (`bench/run` builds them) and, for instructions,
 valgrind. Prints a Markdown table on stdout."""
@@ -45,14 +47,20 @@ def python_source():
     return open(path).read()
 
 
-def config(work):
+def config(work, guests=GUESTS):
     path = os.path.join(work, "corral.toml")
     with open(path, "w") as f:
         f.write(
-            "[server]\nname = \"corral-instructions\"\nmax_concurrent_calls = 4\n\n"
-            f"[components.calc]\npath = \"{GUESTS}/calc.wasm\"\n\n"
-            f"[components.analyzer]\npath = \"{GUESTS}/code_analyzer.wasm\"\n\n"
-            f"[components.text]\npath = \"{GUESTS}/text_tools.wasm\"\n"
+            # Valgrind cannot reserve more than a few memory slots of 4 GiB
+            # (the pool's reservation per linear memory): one call slot,
+            # one memory per instance. Results of the size sweep reach 8 MiB
+            # of JSON (the value and its text block).
+            "[server]\nname = \"corral-instructions\"\nmax_concurrent_calls = 1\n"
+            "max_result_size = \"64MiB\"\n"
+            "[server.pool]\nmemories = 1\n\n"
+            f"[components.calc]\npath = \"{guests}/calc.wasm\"\n\n"
+            f"[components.analyzer]\npath = \"{guests}/code_analyzer.wasm\"\n\n"
+            f"[components.echo]\npath = \"{guests}/type_echo.wasm\"\n"
         )
     return path
 
@@ -101,23 +109,36 @@ class Server:
         return int(total.group(1))
 
 
-def params_for(tool, python, size=None, meta=False):
+def params_for(tool, python, size=1):
+    """The `tools/call` params of `tool`; the sweep's calls carry `size` bytes."""
     if tool == "add":
         return {"name": "add", "arguments": {"a": 20, "b": 22}}
     if tool == "analyze_code":
         return {"name": "analyze_code", "arguments": {"code": python, "language": "python"}}
-    if tool == "char_count":
-        text = "x" * size if not meta else "x"
-        params = {"name": "char_count", "arguments": {"text": text}}
-        if meta:
-            params["_meta"] = {"padding": "y" * size}
-        return params
+    if tool == "echo_string":
+        return {"name": "echo_string", "arguments": {"value": "x" * size}}
+    if tool == "echo_list":
+        # "1234567," is 8 bytes of JSON per element.
+        return {"name": "echo_list", "arguments": {"value": [1234567] * max(1, size // 8)}}
+    if tool == "meta":
+        return {"name": "add", "arguments": {"a": 20, "b": 22}, "_meta": {"padding": "y" * size}}
     raise SystemExit(f"unknown tool {tool}")
+
+
+SWEEP = {
+    "echo_string": "`echo_string` (string in and out, read)",
+    "echo_list": "`echo_list` (list<u32> in and out, read)",
+    "meta": "`add` with `params._meta` (not read)",
+}
 
 
 def measure(argv, unit, work, env, params, counts):
     """Cost of one call with `params`: instructions or CPU seconds."""
     if unit == "instructions":
+        # A first start fills the compiled-component cache, so that both
+        # measured starts read it. Under valgrind, since wasmtime sees other
+        # CPU features there and compiles for them.
+        Server(argv, unit, work, env).close()
         totals = []
         for n in counts:
             server = Server(argv, unit, work, env)
@@ -143,6 +164,7 @@ def main():
     parser.add_argument("--calls", default="200,1200", help="two call counts (instructions); the larger for cpu")
     parser.add_argument("--corral", default=os.path.join(ROOT, "target", "release", "corral"))
     parser.add_argument("--native", default=os.path.join(ROOT, "bench", "target", "release", "native-server"))
+    parser.add_argument("--guests", default=GUESTS, help="where the .wasm components are")
     parser.add_argument("--only", choices=["corral", "native"])
     parser.add_argument("--sizes", default="", help="sizes in bytes for the char_count sweep")
     args = parser.parse_args()
@@ -151,7 +173,7 @@ def main():
     env = {k: v for k, v in os.environ.items() if k not in ("RUST_BACKTRACE", "RUST_LOG")}
     env["XDG_CACHE_HOME"] = os.path.join(work, "cache")
     servers = {
-        "corral": [args.corral, "serve", "--config", config(work)],
+        "corral": [args.corral, "serve", "--config", config(work, os.path.abspath(args.guests))],
         "native": [args.native],
     }
     if args.only:
@@ -165,17 +187,15 @@ def main():
                  for name, argv in servers.items()}
         rows.append((f"`{tool}`, per call", costs))
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    if sizes:
-        for meta in (False, True):
-            what = "`_meta` (not read)" if meta else "`text` (read)"
-            base = {name: measure(argv, args.unit, work, env, params_for("char_count", python, 1, meta), counts) * scale
-                    for name, argv in servers.items()}
-            for size in sizes:
-                costs = {}
-                for name, argv in servers.items():
-                    cost = measure(argv, args.unit, work, env, params_for("char_count", python, size, meta), counts) * scale
-                    costs[name] = (cost - base[name]) / (size / 1048576)
-                rows.append((f"`char_count` {size} B in {what}, per MiB", costs))
+    for tool, label in SWEEP.items() if sizes else ():
+        base = {name: measure(argv, args.unit, work, env, params_for(tool, python), counts) * scale
+                for name, argv in servers.items()}
+        for size in sizes:
+            costs = {}
+            for name, argv in servers.items():
+                cost = measure(argv, args.unit, work, env, params_for(tool, python, size), counts) * scale
+                costs[name] = (cost - base[name]) / (size / 1048576)
+            rows.append((f"{label}, {size:,} B, per MiB", costs))
     names = list(servers)
     print(f"| call ({unit}; calls {args.calls}) | " + " | ".join(names) +
           (" | Corral/native |" if len(names) == 2 else " |"))
