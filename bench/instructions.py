@@ -39,9 +39,9 @@ GUESTS = os.path.join(ROOT, "guest-tools", "target", "wasm32-wasip2", "release")
 WARMUP = 20
 
 
-def python_source():
+def python_source(path=None):
     """The `analyze_code` input of bench/loadgen (it writes it to its work dir)."""
-    path = os.path.join(ROOT, "bench", "target", "work", "analyze_code-input.py")
+    path = path or os.path.join(ROOT, "bench", "target", "work", "analyze_code-input.py")
     if not os.path.exists(path):
         sys.exit(f"{path} is missing: run bench/run (or loadgen) once, it writes the input")
     return open(path).read()
@@ -57,10 +57,12 @@ def config(work, guests=GUESTS):
             # of JSON (the value and its text block).
             "[server]\nname = \"corral-instructions\"\nmax_concurrent_calls = 1\n"
             "max_result_size = \"64MiB\"\n"
+            "[server.http]\nmax_body_size = \"64MiB\"\n"
             "[server.pool]\nmemories = 1\n\n"
             f"[components.calc]\npath = \"{guests}/calc.wasm\"\n\n"
             f"[components.analyzer]\npath = \"{guests}/code_analyzer.wasm\"\n\n"
             f"[components.echo]\npath = \"{guests}/type_echo.wasm\"\n"
+            "limits = { host_memory = \"1GiB\" }\n"
         )
     return path
 
@@ -165,6 +167,7 @@ def main():
     parser.add_argument("--corral", default=os.path.join(ROOT, "target", "release", "corral"))
     parser.add_argument("--native", default=os.path.join(ROOT, "bench", "target", "release", "native-server"))
     parser.add_argument("--guests", default=GUESTS, help="where the .wasm components are")
+    parser.add_argument("--python", help="the analyze_code input (default: loadgen's, in bench/target/work)")
     parser.add_argument("--only", choices=["corral", "native"])
     parser.add_argument("--sizes", default="", help="sizes in bytes for the char_count sweep")
     args = parser.parse_args()
@@ -178,7 +181,7 @@ def main():
     }
     if args.only:
         servers = {args.only: servers[args.only]}
-    python = python_source() if "analyze_code" in args.tools else ""
+    python = python_source(args.python) if "analyze_code" in args.tools else ""
     unit = "instructions" if args.unit == "instructions" else "µs of server CPU"
     scale = 1 if args.unit == "instructions" else 1e6
     rows = []

@@ -157,11 +157,19 @@ fn echo_string(args: &Map<String, Value>) -> Answer {
 /// `echo_list`: the `list<u32>` back (checked element by element, as
 /// Corral lowers it), its text block the JSON array.
 fn echo_list(args: &Map<String, Value>) -> Answer {
-    let invalid = || "invalid arguments for tool \"echo_list\": value must be a list of u32".to_owned();
-    let items = args.get("value").and_then(Value::as_array).ok_or_else(invalid)?;
+    let invalid =
+        || "invalid arguments for tool \"echo_list\": value must be a list of u32".to_owned();
+    let items = args
+        .get("value")
+        .and_then(Value::as_array)
+        .ok_or_else(invalid)?;
     let list = items
         .iter()
-        .map(|item| item.as_u64().and_then(|n| u32::try_from(n).ok()).ok_or_else(invalid))
+        .map(|item| {
+            item.as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(invalid)
+        })
         .collect::<Result<Vec<u32>, String>>()?;
     let value = Value::from(list);
     let text = value.to_string();
