@@ -199,7 +199,14 @@ impl Program {
         });
 
         let outcome = {
-            let run = charged(&account, self.run(&mut store, export, args, has_result));
+            // Boxed: the instance's futures (wasmtime's instantiation and
+            // call) are large, and every future that holds this call, up to
+            // the one rmcp boxes per request, would otherwise carry them
+            // and be copied whole.
+            let run = Box::pin(charged(
+                &account,
+                self.run(&mut store, export, args, has_result),
+            ));
             tokio::select! {
                 result = run => result.map_err(|failure| match failure {
                     Failure::Instantiate(e) | Failure::Call(e)
