@@ -468,6 +468,28 @@ async fn results_are_bounded_while_they_are_built() {
     assert_recovered(&server, before, "amplified results");
 }
 
+/// The slowest wasm per unit of fuel, a chain of loads that each miss the
+/// cache and the TLB, still meets its deadline: a running guest checks it
+/// every so much fuel, and fuel alone would let this run for minutes.
+#[tokio::test]
+async fn a_guest_chasing_cache_missing_loads_meets_its_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let chase = wat_component("chase", dir.path());
+    let config = format!(
+        "[components.chase]\npath = \"{}\"\nlimits = {{ memory = \"256MiB\", fuel = 18_000_000_000_000_000_000, timeout = \"1s\" }}\n\n\
+         [components.calc]\npath = \"{}\"\n",
+        chase.display(),
+        corral_test_artifacts::calc().display()
+    );
+    let server = Server::start(&config).await;
+    let message = error(&server.call("chase", json!({"steps": 0})).await);
+    assert!(message.starts_with("deadline exceeded"), "{message}");
+    calc_still_answers(&server).await;
+    // A short chase within the budgets answers.
+    let reached = ok(&server.call("chase", json!({"steps": 1000})).await);
+    assert!(reached["result"].is_u64(), "{reached}");
+}
+
 #[test]
 fn a_component_that_needs_more_than_its_share_of_the_pool_is_refused_at_start() {
     let dir = tempfile::tempdir().unwrap();

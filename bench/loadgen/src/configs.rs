@@ -18,6 +18,10 @@ pub const EXAMPLES: [&str; 5] = [
     "http_fetch",
 ];
 
+/// The test component whose `echo_string` and `echo_list` the size sweep
+/// calls.
+pub const ECHO: &str = "type_echo";
+
 /// The component whose `test_tool_with_progress` holds an instance for
 /// the memory phase.
 pub const CONFORMANCE: &str = "conformance";
@@ -36,7 +40,7 @@ pub const IMPATIENT: &str = "50ms";
 /// Where [`write`] put each configuration.
 pub struct Configs {
     /// `calc` and `code_analyzer`: what the latency and throughput phases
-    /// call.
+    /// call, and [`ECHO`] for the size sweep.
     pub bench: PathBuf,
     /// The example components repeated to [`TWENTY`].
     pub twenty: PathBuf,
@@ -69,12 +73,20 @@ pub fn write(work: &Path, guests: &Path) -> anyhow::Result<Configs> {
 
 fn bench_config(guests: &Path) -> String {
     format!(
-        "# Written by bench/loadgen: the two tools the benchmark calls.\n\
-         [server]\nname = \"corral-bench\"\n\n\
+        "# Written by bench/loadgen: the tools the benchmark calls. The size\n\
+         # sweep's requests reach 4 MiB and its answers 8 MiB of JSON (the value\n\
+         # and its text block).\n\
+         [server]\nname = \"corral-bench\"\nmax_result_size = \"64MiB\"\n\n\
+         [server.http]\nmax_body_size = \"64MiB\"\n\n\
          [components.calc]\npath = \"{}\"\n\n\
-         [components.analyzer]\npath = \"{}\"\n",
+         [components.analyzer]\npath = \"{}\"\n\n\
+         [components.echo]\npath = \"{}\"\n\
+         # A 4 MiB list<u32> request holds more than the default 64 MiB of host\n\
+         # memory while it is decoded and encoded.\n\
+         limits = {{ host_memory = \"1GiB\" }}\n",
         guests.join("calc.wasm").display(),
         guests.join("code_analyzer.wasm").display(),
+        guests.join(format!("{ECHO}.wasm")).display(),
     )
 }
 

@@ -74,6 +74,10 @@ struct Args {
     /// holds them off through /dev/cpu_dma_latency; see `awake.rs`).
     #[arg(long)]
     idle_states: bool,
+    /// Skip counting instructions per call under callgrind (done by
+    /// default when valgrind is installed; it takes a few minutes).
+    #[arg(long)]
+    no_instructions: bool,
     /// Which phases to run, to look at one closely (the report then has
     /// only their rows).
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = Phase::ALL)]
@@ -91,10 +95,18 @@ enum Phase {
     Start,
     /// RSS per in-flight call and the bound on instances.
     Memory,
+    /// Server CPU per MiB of request, 1 KiB to 4 MiB, read and not read.
+    Sweep,
 }
 
 impl Phase {
-    const ALL: [Phase; 4] = [Phase::Stdio, Phase::Http, Phase::Start, Phase::Memory];
+    const ALL: [Phase; 5] = [
+        Phase::Stdio,
+        Phase::Http,
+        Phase::Start,
+        Phase::Memory,
+        Phase::Sweep,
+    ];
 }
 
 fn main() -> anyhow::Result<()> {
@@ -117,7 +129,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .guests
         .canonicalize()
         .context("the guest directory does not exist")?;
-    for name in configs::EXAMPLES.into_iter().chain([configs::CONFORMANCE]) {
+    for name in configs::EXAMPLES
+        .into_iter()
+        .chain([configs::CONFORMANCE, configs::ECHO])
+    {
         let path = guests.join(format!("{name}.wasm"));
         anyhow::ensure!(
             path.exists(),
@@ -181,7 +196,16 @@ async fn run(args: Args) -> anyhow::Result<()> {
         if runs(Phase::Memory) {
             phases::memory::phase(&bounded, &mut report, &mut notes).await?;
         }
+        if runs(Phase::Sweep) {
+            phases::sweep::phase([&corral, &native], order, &mut report).await?;
+        }
     }
+
+    notes.instructions = if args.no_instructions {
+        "Instructions per call: not counted (`--no-instructions`).".to_owned()
+    } else {
+        instructions(&args, &work.join("analyze_code-input.py"))
+    };
 
     let load_after = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let elapsed = started.elapsed();
@@ -209,4 +233,42 @@ async fn run(args: Args) -> anyhow::Result<()> {
     std::fs::write(&args.out, text)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     Ok(())
+}
+
+/// Instructions per call of `add` and `analyze_code`, Corral against native:
+/// bench/instructions.py's table (callgrind), or why there is none.
+fn instructions(args: &Args, python: &std::path::Path) -> String {
+    let has_valgrind = std::process::Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_valgrind {
+        return "Instructions per call: valgrind is not installed, so not counted.".to_owned();
+    }
+    eprintln!("counting instructions per call under callgrind (a few minutes)");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../instructions.py");
+    let output = std::process::Command::new("python3")
+        .arg(script)
+        .args(["--tools", "add,analyze_code", "--calls", "200,1200"])
+        .arg("--corral")
+        .arg(&args.corral)
+        .arg("--native")
+        .arg(&args.native)
+        .arg("--guests")
+        .arg(&args.guests)
+        .arg("--python")
+        .arg(python)
+        .output();
+    match output {
+        Ok(o) if o.status.success() => format!(
+            "Instructions per call (callgrind, `python3 bench/instructions.py --tools \
+             add,analyze_code --calls 200,1200`; over stdio, sequential):\n\n{}",
+            String::from_utf8_lossy(&o.stdout).trim_end()
+        ),
+        Ok(o) => format!(
+            "Instructions per call: bench/instructions.py failed: {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        ),
+        Err(e) => format!("Instructions per call: cannot run python3: {e}"),
+    }
 }

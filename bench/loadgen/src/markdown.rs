@@ -122,6 +122,15 @@ pub fn results(
          idle RSS with 20 components under 64 MiB; a configured bound on concurrent \
          instances (calls beyond it wait up to a queue limit, then get a clear \"server busy\" \
          error, never unbounded memory).\n\n\
+         ## Headline: server CPU per call\n\n\
+         Issue 15's goals: `add` ≤ 1.10× native and `analyze_code` ≤ 1.25× in server CPU \
+         per call; the size sweep within 1.2× native per MiB for bytes the guest does not read. \
+         Server CPU is utime + stime of the server process (/proc/PID/stat) over the calls \
+         (one caller, calling in a loop), divided by the calls; the size sweep subtracts the \
+         same call carrying 1 byte and divides by the request's MiB (see \"What is measured\").\n\n\
+         {headline}\n\
+         {instructions}\n\n\
+         ## Every measurement\n\n\
          {table}\n\
          *loadgen CPU* is the load generator's own CPU time (getrusage) over the wall time × \
          {cores} cores; *server CPU* the same for the server process (/proc/PID/stat). The two \
@@ -177,7 +186,21 @@ pub fn results(
          floor runs the same `code-analysis` crate natively and encodes its result as Corral \
          encodes the WIT record. So the heavy-tool ratios compare one analysis compiled to \
          wasm and run in the sandbox (with fuel metering) against the same analysis compiled \
-         natively. On the benchmark file: {analysis_compare}\n\n\
+         natively. On the benchmark file: {analysis_compare}\n\
+         - **Size sweep.** Over stdio, one fresh server per kind of call, sequential calls of \
+         the `type_echo` test component's `echo_string` (a string in, the same string out) and \
+         `echo_list` (a `list<u32>` in and out), both read by the tool, and of `add` carrying \
+         the bytes in `params._meta`, which no tool reads; the floor has `echo_string` and \
+         `echo_list` of its own. Sizes are the request's JSON bytes: {sweep_sizes}. Each size \
+         gets at least 8 calls and up to 32 MiB of requests (1000 calls at most), timed by \
+         the scheduler's run time of the server's threads (/proc/PID/task/*/schedstat, in ns); \
+         every answer is checked.\n\
+         - **Instructions** (when valgrind is on the machine): `python3 bench/instructions.py`, \
+         each server under `valgrind --tool=callgrind` (user-space instructions of all its \
+         threads, the guest's compiled code included, the kernel's not), once with 200 and \
+         once with 1200 sequential calls after the same warm-up; the difference over 1000. \
+         Corral runs there with one call slot and one memory per instance (valgrind cannot \
+         reserve the default pool's address space).\n\n\
          ## Commands\n\n\
          ```sh\n\
          {command}\n\
@@ -189,11 +212,16 @@ pub fn results(
          ```\n\n\
          ## Failed calls\n\n{errors}\n\n\
          ## Every run\n\n{per_run}",
+        sweep_sizes = crate::phases::sweep::SIZES
+            .map(|s| s.to_string())
+            .join(", "),
         date = shell("date -u '+%Y-%m-%d %H:%M UTC'"),
         runs = setup.runs,
         seconds = setup.seconds,
         elapsed = setup.elapsed.as_secs_f64(),
         table = report.table(),
+        headline = report.headline(),
+        instructions = notes.instructions,
         cores = cores(),
         sandbox_add = sandbox("add"),
         sandbox_analyze = sandbox("analyze_code"),

@@ -29,7 +29,7 @@ impl CpuClock {
         CpuClock {
             at: Instant::now(),
             client: own_cpu(),
-            server: process_cpu(server_pid),
+            server: server_cpu(server_pid),
         }
     }
 
@@ -63,7 +63,24 @@ fn own_cpu() -> Duration {
 }
 
 /// User + system time of `pid` from /proc/PID/stat (zero once it is gone).
-fn process_cpu(pid: u32) -> Duration {
+/// CPU time the threads of process `pid` have run so far, to the
+/// nanosecond (the scheduler's count in /proc/PID/task/*/schedstat; threads
+/// that have ended are not in it). For short batches, where /proc/PID/stat's
+/// clock ticks are too coarse.
+pub fn server_cpu_fine(pid: u32) -> Duration {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Duration::ZERO;
+    };
+    let nanos: u64 = tasks
+        .filter_map(Result::ok)
+        .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
+        .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    Duration::from_nanos(nanos)
+}
+
+/// CPU time (user + system) the process `pid` has used so far.
+pub fn server_cpu(pid: u32) -> Duration {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return Duration::ZERO;
     };
@@ -277,10 +294,10 @@ pub async fn throughput(
     tokio::time::sleep(warmup).await;
     let clock = CpuClock::now(server_pid);
     let before = done.load(Ordering::Relaxed);
-    let server_before = process_cpu(server_pid);
+    let server_before = server_cpu(server_pid);
     tokio::time::sleep(window).await;
     let completed = done.load(Ordering::Relaxed) - before;
-    let server_cpu = process_cpu(server_pid) - server_before;
+    let server_cpu = server_cpu(server_pid) - server_before;
     let (client_share, server_share, wall) = clock.since(server_pid);
     stop.store(true, Ordering::Relaxed);
 

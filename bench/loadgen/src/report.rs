@@ -82,6 +82,9 @@ pub struct Notes {
     pub sandbox: Vec<(&'static str, f64, f64)>,
     /// The memory phase, per run.
     pub bounded: Vec<Bounded>,
+    /// Instructions per call (bench/instructions.py's table), or why there
+    /// are none.
+    pub instructions: String,
 }
 
 /// What one run of the memory phase found about the bound on concurrent
@@ -188,6 +191,59 @@ impl Report {
             );
         }
         out
+    }
+
+    /// The headline: server CPU time per call (the unit that idle states
+    /// and the client's speed bend least), Corral against native, from the
+    /// one-caller throughput rows, then the size sweep's CPU per MiB. The
+    /// ratios are taken within each run.
+    pub fn headline(&self) -> String {
+        let mut out = String::from(
+            "| server CPU | Corral | native | Corral/native (min–max) |\n|---|---:|---:|---:|\n",
+        );
+        let mut any = false;
+        for row in &self.rows {
+            let per_call = row.name.ends_with(" 1 caller");
+            let sweep = row.name.starts_with("size sweep: ");
+            if !per_call && !sweep {
+                continue;
+            }
+            let [corral, native] = &row.samples;
+            let value = |s: &Sample| {
+                if per_call {
+                    s.server_us_per_call
+                } else {
+                    Some(s.value)
+                }
+            };
+            let ratios: Vec<f64> = corral
+                .iter()
+                .zip(native)
+                .filter_map(|(c, n)| Some(value(c)? / value(n)?))
+                .collect();
+            let (Some(c), Some(n), Some(r)) = (
+                median_of(corral, value),
+                median_of(native, value),
+                median(&ratios),
+            ) else {
+                continue;
+            };
+            let min = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+            let max = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let (name, unit) = if per_call {
+                (format!("{}, per call", row.name), "µs")
+            } else {
+                (row.name["size sweep: ".len()..].to_owned(), row.unit)
+            };
+            let _ = writeln!(
+                out,
+                "| {name} | {} {unit} | {} {unit} | **{r:.2}** ({min:.2}–{max:.2}) |",
+                number(c),
+                number(n)
+            );
+            any = true;
+        }
+        if any { out } else { String::new() }
     }
 
     /// Every run's values, for judging the noise.

@@ -1,5 +1,6 @@
 //! The MCP handler: the same tool names, schemas and answers as Corral
-//! serving `calc.wasm` and `code_analyzer.wasm`. `analyze_code` runs the
+//! serving `calc.wasm` and `code_analyzer.wasm`, and the `type_echo` test
+//! component's `echo_string` and `echo_list` (the size sweep's tools). `analyze_code` runs the
 //! `code-analysis` crate and encodes its result the way Corral encodes the
 //! WIT record, so the JSON and its text block are byte-identical to Corral's.
 
@@ -81,6 +82,38 @@ static TOOLS: LazyLock<Vec<Tool>> = LazyLock::new(|| {
                 "type": "object"
             }),
         ),
+        tool(
+            "echo_string",
+            "Returns `value` unchanged.",
+            json!({
+                "additionalProperties": false,
+                "properties": {"value": {"type": "string"}},
+                "required": ["value"],
+                "type": "object"
+            }),
+            json!({
+                "additionalProperties": false,
+                "properties": {"result": {"type": "string"}},
+                "required": ["result"],
+                "type": "object"
+            }),
+        ),
+        tool(
+            "echo_list",
+            "Returns the list of numbers `value` unchanged.",
+            json!({
+                "additionalProperties": false,
+                "properties": {"value": {"items": u32_schema, "type": "array"}},
+                "required": ["value"],
+                "type": "object"
+            }),
+            json!({
+                "additionalProperties": false,
+                "properties": {"result": {"items": u32_schema, "type": "array"}},
+                "required": ["result"],
+                "type": "object"
+            }),
+        ),
     ]
 });
 
@@ -111,6 +144,36 @@ fn add(args: &Map<String, Value>) -> Answer {
     };
     let sum = i64::from(operand("a")?) + i64::from(operand("b")?);
     Ok((json!({ "result": sum }), sum.to_string()))
+}
+
+/// `echo_string`: the string back, as Corral answers a `string` result.
+fn echo_string(args: &Map<String, Value>) -> Answer {
+    match args.get("value").and_then(Value::as_str) {
+        Some(value) => Ok((json!({ "result": value }), value.to_owned())),
+        None => Err("invalid arguments for tool \"echo_string\": value must be a string".into()),
+    }
+}
+
+/// `echo_list`: the `list<u32>` back (checked element by element, as
+/// Corral lowers it), its text block the JSON array.
+fn echo_list(args: &Map<String, Value>) -> Answer {
+    let invalid =
+        || "invalid arguments for tool \"echo_list\": value must be a list of u32".to_owned();
+    let items = args
+        .get("value")
+        .and_then(Value::as_array)
+        .ok_or_else(invalid)?;
+    let list = items
+        .iter()
+        .map(|item| {
+            item.as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(invalid)
+        })
+        .collect::<Result<Vec<u32>, String>>()?;
+    let value = Value::from(list);
+    let text = value.to_string();
+    Ok((json!({ "result": value }), text))
 }
 
 fn analyze_code(args: &Map<String, Value>) -> Answer {
@@ -201,6 +264,8 @@ impl ServerHandler for NativeServer {
         let answer = match request.name.as_ref() {
             "add" => add(args),
             "analyze_code" => analyze_code(args),
+            "echo_string" => echo_string(args),
+            "echo_list" => echo_list(args),
             other => {
                 return Err(ErrorData::invalid_params(
                     format!(

@@ -8,10 +8,9 @@
 //! [`CountingAllocator`] charges every allocation made while a call's
 //! future is being polled to that call's [`HostMemory`]: the guest's wasm
 //! and the host functions it calls run inside that poll, on that thread.
-//! Frees made there are credited back. When an allocation takes a call
-//! over its budget, the account advances the engine's epoch: the guest is
-//! stopped at its next epoch check, right after the host function that
-//! allocated returns (other calls only yield once).
+//! Frees made there are credited back. The store checks the account each
+//! time a host function returns to the guest, so a call that went over is
+//! stopped right after the host function that allocated returns.
 //!
 //! What runs elsewhere (a blocking file read on tokio's blocking pool, an
 //! HTTP connection's own task) is not charged here; those buffers are
@@ -53,10 +52,6 @@ fn charge(delta: i64) {
             let after = before.saturating_add(delta);
             if delta > 0 && (after >> 20) != (before >> 20) {
                 account.peak.fetch_max(after, Ordering::Relaxed);
-                let limit = i64::try_from(account.limit).unwrap_or(i64::MAX);
-                if before <= limit && after > limit {
-                    account.over_budget();
-                }
             }
         }
     });
@@ -108,10 +103,6 @@ pub struct HostMemory {
     used: AtomicI64,
     peak: AtomicI64,
     limit: u64,
-    /// Advanced when the account goes over its budget, so that every
-    /// running guest checks its budget at its next epoch check, right after
-    /// the host function that allocated returns.
-    engine: Option<wasmtime::Engine>,
 }
 
 impl std::fmt::Debug for HostMemory {
@@ -130,25 +121,6 @@ impl HostMemory {
             used: AtomicI64::new(0),
             peak: AtomicI64::new(0),
             limit,
-            engine: None,
-        }
-    }
-
-    /// An empty account allowing `limit` bytes, which advances `engine`'s
-    /// epoch when it goes over: the guest of a store whose epoch deadline
-    /// callback checks [`HostMemory::exceeded`] is then stopped as soon as
-    /// it runs wasm again.
-    pub fn with_trip(limit: u64, engine: wasmtime::Engine) -> HostMemory {
-        HostMemory {
-            engine: Some(engine),
-            ..HostMemory::new(limit)
-        }
-    }
-
-    fn over_budget(&self) {
-        if let Some(engine) = &self.engine {
-            // An atomic add: allocation-free, safe inside the allocator.
-            engine.increment_epoch();
         }
     }
 

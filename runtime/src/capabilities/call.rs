@@ -69,9 +69,8 @@ impl CallSetup {
         }
     }
 
-    /// The store's state, with `budgets` applied; `engine`'s epoch is
-    /// advanced when the call goes over its host memory budget.
-    pub fn finish(mut self, budgets: CallBudgets, engine: &wasmtime::Engine) -> CallState {
+    /// The store's state, with `budgets` applied.
+    pub fn finish(mut self, budgets: CallBudgets) -> CallState {
         let mut table = ResourceTable::new();
         table.set_max_capacity(budgets.handles as usize);
         CallState {
@@ -90,7 +89,7 @@ impl CallSetup {
             client: self.client,
             component: self.component,
             descriptors: Descriptors::new(budgets.descriptors),
-            host_memory: Arc::new(HostMemory::with_trip(budgets.host_memory, engine.clone())),
+            host_memory: Arc::new(HostMemory::new(budgets.host_memory)),
             memory: MemoryLimiter::new(budgets.memory),
         }
     }

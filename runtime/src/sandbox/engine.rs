@@ -1,10 +1,10 @@
 //! The engine every component shares, and compiled components ([`Program`]).
 //!
 //! Compiling and linking happen once, at load; a call only instantiates a
-//! ready `InstancePre` out of the pooling allocator. The [`Ticker`]
-//! advances the engine's epoch while calls run, so a running guest
-//! regularly yields to tokio, and fires each call's deadline: that is what
-//! lets a deadline or a cancellation stop a guest that spins.
+//! ready `InstancePre` out of the pooling allocator. The [`Ticker`] fires
+//! each call's deadline, and a running guest yields to tokio every so much
+//! fuel (see the executor): that is what lets a deadline or a cancellation
+//! stop a guest that spins.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -139,8 +139,8 @@ pub(crate) struct Inner {
 }
 
 impl Sandbox {
-    /// Creates the engine (fuel, epochs, pooling allocator) and starts the
-    /// epoch ticker.
+    /// Creates the engine (fuel, pooling allocator) and starts the deadline
+    /// ticker.
     ///
     /// The pool holds, for each call slot, one call's share of instances,
     /// memories and tables, and no instance may take more than that share:
@@ -174,7 +174,6 @@ impl Sandbox {
         let mut config = wasmtime::Config::new();
         config
             .consume_fuel(true)
-            .epoch_interruption(true)
             .concurrency_support(false)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config).map_err(|e| SandboxError::Engine(format!("{e:#}")))?;
@@ -190,7 +189,7 @@ impl Sandbox {
                 }
             }
         });
-        let ticker = Ticker::start(engine.clone())?;
+        let ticker = Ticker::start()?;
         Ok(Sandbox {
             inner: Arc::new(Inner {
                 engine,

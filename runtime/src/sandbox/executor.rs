@@ -3,11 +3,20 @@
 //! Nothing survives a call: the store, the instance, its memory, its WASI
 //! context, its handles and its captured output are all new each time, so
 //! no state leaks between calls or clients. Every budget is set on the
-//! store before the guest runs: fuel, the deadline (the epoch ticker),
-//! linear memory (the limiter), handles (the resource table's capacity),
+//! store before the guest runs: fuel, the deadline (the ticker), linear
+//! memory (the limiter), handles (the resource table's capacity),
 //! descriptors (counted by the capabilities that open them) and host memory
-//! (counted while the call is polled, checked at the guest's next epoch
-//! check once it goes over).
+//! (counted while the call is polled, checked each time a host function
+//! returns to the guest).
+//!
+//! How a deadline stops a guest: while it waits in a host call, the call's
+//! future is simply dropped when the ticker fires. While it runs wasm, it
+//! yields to tokio every [`YIELD_FUEL`] units of fuel, which lets the same
+//! `select!` see the deadline, and every return from a host function
+//! (fuel yields included) checks it too: a guest that loops on host calls
+//! that never wait is stopped at its next return. Compiled code carries only
+//! the fuel check it needs anyway; no epoch check at every loop head and
+//! function entry (bench/RESULTS.md has what that saves).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,7 +24,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::sync::CancellationToken;
 use wasmtime::component::{ComponentExportIndex, Val};
-use wasmtime::{Store, UpdateDeadline};
+use wasmtime::{CallHook, Store};
 
 use super::engine::Program;
 use super::error::CallError;
@@ -47,6 +56,31 @@ pub struct CallReport {
     /// the call after it returned (encoding the result) is charged here too.
     pub host_memory: Arc<HostMemory>,
 }
+
+/// Fuel a running guest burns between two yields to tokio, each of which
+/// checks the call's deadline and cancellation.
+///
+/// Bulk memory instructions pay fuel by the byte (wasmtime's default cost
+/// table, proved by the `faults` tests), and every host call returns through
+/// the deadline check, so the time between checks is this much fuel of
+/// plain instructions. The slowest kind measured, a chain of loads that each
+/// miss the cache and the TLB (`guest-tools/test-components/wat/chase.wat`),
+/// ran at about 3.5 ns per unit here: 0.7 ms between checks, well inside the
+/// ticker's own 5 ms. A yield costs about 3 300 instructions, 1.4 % of
+/// `analyze_code`'s work at this interval (bench/RESULTS.md).
+pub(crate) const YIELD_FUEL: u64 = 200_000;
+
+/// The error that stops a guest whose deadline has passed.
+#[derive(Debug)]
+struct DeadlinePassed;
+
+impl std::fmt::Display for DeadlinePassed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the call's deadline has passed")
+    }
+}
+
+impl std::error::Error for DeadlinePassed {}
 
 enum Failure {
     Instantiate(wasmtime::Error),
@@ -130,15 +164,12 @@ impl Program {
                 return CallReport::failed(CallError::Instantiate(message));
             }
         }
-        let state = setup.finish(
-            CallBudgets {
-                memory: limits.memory,
-                host_memory: limits.host_memory,
-                handles: limits.handles,
-                descriptors: limits.descriptors,
-            },
-            &self.sandbox.engine,
-        );
+        let state = setup.finish(CallBudgets {
+            memory: limits.memory,
+            host_memory: limits.host_memory,
+            handles: limits.handles,
+            descriptors: limits.descriptors,
+        });
         let account: Arc<HostMemory> = state.host_memory().clone();
         let mut store = Store::new(&self.sandbox.engine, state);
         store.limiter(|state| state.memory());
@@ -151,18 +182,37 @@ impl Program {
         // allocates about four times that (its field names, its vector), so
         // a quarter of the budget keeps a transfer within it.
         store.set_hostcall_fuel(usize::try_from(limits.host_memory / 4).unwrap_or(usize::MAX));
-        store.set_epoch_deadline(1);
-        // The host memory account advances the epoch when it goes over, so
-        // this runs right after the host function that allocated returns.
-        store.epoch_deadline_callback(|ctx| {
-            check_host_memory(ctx.data().host_memory())?;
-            Ok(UpdateDeadline::Yield(1))
+        if let Err(e) = store.fuel_async_yield_interval(Some(YIELD_FUEL)) {
+            return CallReport::failed(CallError::Host(format!("cannot set fuel yields: {e:#}")));
+        }
+        // Right after every host function (and every fuel yield) returns to
+        // the guest: its host memory, and its deadline.
+        let expired = running.token();
+        store.call_hook(move |ctx, hook| {
+            if let CallHook::ReturningFromHost = hook {
+                check_host_memory(ctx.data().host_memory())?;
+                if expired.is_cancelled() {
+                    return Err(DeadlinePassed.into());
+                }
+            }
+            Ok(())
         });
 
         let outcome = {
-            let run = charged(&account, self.run(&mut store, export, args, has_result));
+            // Boxed: the instance's futures (wasmtime's instantiation and
+            // call) are large, and every future that holds this call, up to
+            // the one rmcp boxes per request, would otherwise carry them
+            // and be copied whole.
+            let run = Box::pin(charged(
+                &account,
+                self.run(&mut store, export, args, has_result),
+            ));
             tokio::select! {
-                result = run => result.map_err(Some),
+                result = run => result.map_err(|failure| match failure {
+                    Failure::Instantiate(e) | Failure::Call(e)
+                        if e.downcast_ref::<DeadlinePassed>().is_some() => None,
+                    failure => Some(failure),
+                }),
                 () = running.expired() => Err(None),
                 () = cancel.cancelled() => Err(Some(Failure::Cancelled)),
             }

@@ -2,7 +2,7 @@
 //! budgeted instance.
 //!
 //! ```text
-//! Sandbox (engine, instance pool, epoch ticker, call permits)
+//! Sandbox (engine, instance pool, deadline ticker, call permits)
 //!   └─ Program (one compiled component: its own linker's InstancePre,
 //!               limits, the grants it links)
 //!        └─ call → fresh Store { per-call state the capabilities prepare,

@@ -1,35 +1,32 @@
-//! The epoch ticker: the clock that stops a call at its deadline.
+//! The ticker: the clock that stops a call at its deadline.
 //!
-//! Compiled guests check the engine's epoch at function entries and loop
-//! heads; each store yields to tokio when the epoch passes its deadline. A
-//! thread advances the epoch every [`EPOCH_TICK`] and, on the same tick,
-//! fires the cancellation of every call whose deadline has passed, whether
-//! the guest is running wasm or waiting in a host call. One thread does for
-//! every call what a tokio timer per call would do, without re-arming the
-//! runtime's timer wheel (and waking a parked worker) on each call.
+//! A thread wakes every [`TICK`] and fires the cancellation of every call
+//! whose deadline has passed, whether the guest is running wasm or waiting
+//! in a host call: the call's `select!` sees it at the guest's next fuel
+//! yield or host-call return (see the executor), or at once when the guest
+//! waits. One thread does for every call what a tokio timer per call would
+//! do, without re-arming the runtime's timer wheel (and waking a parked
+//! worker) on each call.
 //!
 //! It ticks while calls run and for [`LINGER`] after the last one (so
 //! back-to-back calls never pay for waking it), then parks: an idle server
 //! does not wake 200 times a second.
 //!
-//! Epochs, not fuel, bound a call's time: fuel counts work, and how long a
-//! unit of work takes depends on the instruction mix (cache misses, division),
-//! while the epoch follows the clock.
+//! The deadline follows the clock, not fuel: fuel counts work, and how long
+//! a unit of work takes depends on the instruction mix (cache misses,
+//! division). Fuel only paces how often a running guest looks.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
-use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
-use wasmtime::Engine;
-
 use super::engine::SandboxError;
 use crate::budget::Deadline;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
-/// How often a running guest yields to the async runtime, and how late a
-/// deadline may fire.
-pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(5);
+/// How late a deadline may fire.
+pub(crate) const TICK: Duration = Duration::from_millis(5);
 
 /// How long the ticker keeps going after the last call ends.
 pub(crate) const LINGER: Duration = Duration::from_millis(100);
@@ -43,7 +40,7 @@ pub(crate) struct Ticker {
 struct Shared {
     /// The calls in flight.
     calls: Mutex<Calls>,
-    /// Epoch increments so far.
+    /// Ticks so far.
     ticks: AtomicU64,
     /// Whether the thread is parked (idle, not ticking).
     parked: AtomicBool,
@@ -73,8 +70,8 @@ impl Shared {
 }
 
 impl Ticker {
-    /// Starts the (soon parked) ticker thread for `engine`.
-    pub(crate) fn start(engine: Engine) -> Result<Ticker, SandboxError> {
+    /// Starts the (soon parked) ticker thread.
+    pub(crate) fn start() -> Result<Ticker, SandboxError> {
         let shared = Arc::new(Shared {
             calls: Mutex::default(),
             ticks: AtomicU64::new(0),
@@ -83,9 +80,9 @@ impl Ticker {
         });
         let state = shared.clone();
         let handle = std::thread::Builder::new()
-            .name("corral-epoch".into())
-            .spawn(move || run(&engine, &state))
-            .map_err(|e| SandboxError::Engine(format!("cannot start the epoch thread: {e}")))?;
+            .name("corral-ticker".into())
+            .spawn(move || run(&state))
+            .map_err(|e| SandboxError::Engine(format!("cannot start the ticker thread: {e}")))?;
         Ok(Ticker {
             shared,
             thread: handle.thread().clone(),
@@ -118,7 +115,7 @@ impl Ticker {
         }
     }
 
-    /// How many times the epoch has advanced.
+    /// How many times the thread has ticked.
     #[cfg(test)]
     fn ticks(&self) -> u64 {
         self.shared.ticks.load(Ordering::Relaxed)
@@ -126,8 +123,8 @@ impl Ticker {
 }
 
 /// The ticker thread.
-fn run(engine: &Engine, shared: &Shared) {
-    let linger = LINGER.as_millis() / EPOCH_TICK.as_millis();
+fn run(shared: &Shared) {
+    let linger = LINGER.as_millis() / TICK.as_millis();
     let mut idle = 0;
     while !shared.stop.load(Ordering::Acquire) {
         let busy = {
@@ -154,8 +151,7 @@ fn run(engine: &Engine, shared: &Shared) {
             idle = 0;
             continue;
         }
-        std::thread::sleep(EPOCH_TICK);
-        engine.increment_epoch();
+        std::thread::sleep(TICK);
         shared.ticks.fetch_add(1, Ordering::Relaxed);
     }
 }
@@ -164,6 +160,11 @@ impl Running<'_> {
     /// Completes once the call's deadline has passed (within a tick).
     pub(crate) fn expired(&self) -> WaitForCancellationFuture<'_> {
         self.expired.cancelled()
+    }
+
+    /// The token fired at the deadline, for checks that cannot await.
+    pub(crate) fn token(&self) -> CancellationToken {
+        self.expired.clone()
     }
 
     /// The call's deadline, to pause while it waits for its client.
@@ -193,10 +194,7 @@ mod tests {
     use super::*;
 
     fn ticker() -> Ticker {
-        let mut config = wasmtime::Config::new();
-        config.epoch_interruption(true);
-        let engine = Engine::new(&config).expect("an engine with epochs");
-        Ticker::start(engine).expect("the ticker thread starts")
+        Ticker::start().expect("the ticker thread starts")
     }
 
     fn far() -> Instant {
@@ -208,7 +206,7 @@ mod tests {
         let started = Instant::now();
         while !done() {
             assert!(started.elapsed() < Duration::from_secs(10), "{what}");
-            std::thread::sleep(EPOCH_TICK);
+            std::thread::sleep(TICK);
         }
     }
 
@@ -239,7 +237,7 @@ mod tests {
     fn a_passed_deadline_fires_and_a_far_one_does_not() {
         let ticker = ticker();
         let far = ticker.running(far());
-        let soon = ticker.running(Instant::now() + EPOCH_TICK * 2);
+        let soon = ticker.running(Instant::now() + TICK * 2);
         wait_until("a passed deadline did not fire", || {
             soon.expired.is_cancelled()
         });

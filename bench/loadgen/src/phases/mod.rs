@@ -1,7 +1,8 @@
 //! The phases of one run, each a file: `stdio` and `http` (latency and
 //! throughput over each transport, both servers), `start` (start time and
 //! idle memory with twenty components) and `memory` (Corral only: the RSS
-//! of an in-flight call and the bound on concurrent instances). Each phase
+//! of an in-flight call and the bound on concurrent instances), `sweep`
+//! (server CPU per MiB of request, from 1 KiB to 4 MiB). Each phase
 //! starts its servers, measures, adds rows to the report and stops them;
 //! this file holds what the phases share.
 
@@ -9,6 +10,7 @@ pub mod http;
 pub mod memory;
 pub mod start;
 pub mod stdio;
+pub mod sweep;
 
 use std::sync::Arc;
 use std::time::Duration;

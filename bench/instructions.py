@@ -1,0 +1,213 @@
+"""Instructions (callgrind) or server CPU time per sequential tool call over
+stdio, Corral against the native floor: units that idle states, clock speed
+and other load on the machine do not bend (instructions), or bend little
+(CPU time).
+
+    python3 bench/instructions.py [--unit instructions|cpu] [--tools add,analyze_code]
+        [--calls 200,1200] [--corral target/release/corral]
+        [--native bench/target/release/native-server] [--only corral|native]
+        [--sizes 1024,1048576,...]  # adds the size sweep (see below)
+
+Instructions: each server runs under `valgrind --tool=callgrind` (user-space
+instructions of every thread, the JIT-compiled guest code included; the
+kernel's are not counted) twice, once for each count of `--calls`, after the
+same warm-up; the difference of the two totals divided by the difference of
+the counts is the cost of one call, start-up and shut-down cancelled out.
+CPU: one process per server, utime+stime from /proc/PID/stat around the
+larger count of calls (after the warm-up), divided by that count.
+
+The size sweep (`--sizes`) calls the `type_echo` test component's
+`echo_string` and `echo_list` (Corral) and the floor's tools of the same
+names: a string or a list<u32> of about each size (in JSON bytes) that the
+guest reads and sends back, and `add` carrying each size in `params._meta`,
+which no tool reads. Reported per MiB of request:
+(cost at the size − cost of the same call at 1 byte) / MiB.
+
+Needs the release builds (`bench/run` builds them) and, for instructions,
+valgrind. Prints a Markdown table on stdout."""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+GUESTS = os.path.join(ROOT, "guest-tools", "target", "wasm32-wasip2", "release")
+WARMUP = 20
+
+
+def python_source(path=None):
+    """The `analyze_code` input of bench/loadgen (it writes it to its work dir)."""
+    path = path or os.path.join(ROOT, "bench", "target", "work", "analyze_code-input.py")
+    if not os.path.exists(path):
+        sys.exit(f"{path} is missing: run bench/run (or loadgen) once, it writes the input")
+    return open(path).read()
+
+
+def config(work, guests=GUESTS):
+    path = os.path.join(work, "corral.toml")
+    with open(path, "w") as f:
+        f.write(
+            # Valgrind cannot reserve more than a few memory slots of 4 GiB
+            # (the pool's reservation per linear memory): one call slot,
+            # one memory per instance. Results of the size sweep reach 8 MiB
+            # of JSON (the value and its text block).
+            "[server]\nname = \"corral-instructions\"\nmax_concurrent_calls = 1\n"
+            "max_result_size = \"64MiB\"\n"
+            "[server.http]\nmax_body_size = \"64MiB\"\n"
+            "[server.pool]\nmemories = 1\n\n"
+            f"[components.calc]\npath = \"{guests}/calc.wasm\"\n\n"
+            f"[components.analyzer]\npath = \"{guests}/code_analyzer.wasm\"\n\n"
+            f"[components.echo]\npath = \"{guests}/type_echo.wasm\"\n"
+            "limits = { host_memory = \"1GiB\" }\n"
+        )
+    return path
+
+
+class Server:
+    """A server over stdio, maybe under callgrind."""
+
+    def __init__(self, argv, unit, work, env):
+        self.out = None
+        if unit == "instructions":
+            self.out = os.path.join(work, f"callgrind.{os.getpid()}.{id(self)}.out")
+            argv = ["valgrind", "--tool=callgrind", "--quiet", f"--callgrind-out-file={self.out}"] + argv
+        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, env=env)
+        self.send({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "instructions", "version": "1"}}})
+        self.p.stdout.readline()
+        self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        self.id = 1
+
+    def send(self, message):
+        self.p.stdin.write((json.dumps(message) + "\n").encode())
+        self.p.stdin.flush()
+
+    def call(self, params):
+        self.id += 1
+        self.send({"jsonrpc": "2.0", "id": self.id, "method": "tools/call", "params": params})
+        line = self.p.stdout.readline()
+        if not (b'"isError":false' in line or b'"isError": false' in line):
+            raise SystemExit(f"call failed: {line[:400]!r}")
+
+    def cpu(self):
+        fields = open(f"/proc/{self.p.pid}/stat").read().rsplit(") ", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def close(self):
+        """Ends the server; the instructions it executed in all, if counted."""
+        self.p.stdin.close()
+        self.p.wait()
+        if self.out is None:
+            return None
+        text = open(self.out).read()
+        os.unlink(self.out)
+        total = re.search(r"^(?:totals|summary): (\d+)", text, re.M)
+        return int(total.group(1))
+
+
+def params_for(tool, python, size=1):
+    """The `tools/call` params of `tool`; the sweep's calls carry `size` bytes."""
+    if tool == "add":
+        return {"name": "add", "arguments": {"a": 20, "b": 22}}
+    if tool == "analyze_code":
+        return {"name": "analyze_code", "arguments": {"code": python, "language": "python"}}
+    if tool == "echo_string":
+        return {"name": "echo_string", "arguments": {"value": "x" * size}}
+    if tool == "echo_list":
+        # "1234567," is 8 bytes of JSON per element.
+        return {"name": "echo_list", "arguments": {"value": [1234567] * max(1, size // 8)}}
+    if tool == "meta":
+        return {"name": "add", "arguments": {"a": 20, "b": 22}, "_meta": {"padding": "y" * size}}
+    raise SystemExit(f"unknown tool {tool}")
+
+
+SWEEP = {
+    "echo_string": "`echo_string` (string in and out, read)",
+    "echo_list": "`echo_list` (list<u32> in and out, read)",
+    "meta": "`add` with `params._meta` (not read)",
+}
+
+
+def measure(argv, unit, work, env, params, counts):
+    """Cost of one call with `params`: instructions or CPU seconds."""
+    if unit == "instructions":
+        # A first start fills the compiled-component cache, so that both
+        # measured starts read it. Under valgrind, since wasmtime sees other
+        # CPU features there and compiles for them.
+        Server(argv, unit, work, env).close()
+        totals = []
+        for n in counts:
+            server = Server(argv, unit, work, env)
+            for _ in range(WARMUP + n):
+                server.call(params)
+            totals.append(server.close())
+        return (totals[1] - totals[0]) / (counts[1] - counts[0])
+    server = Server(argv, unit, work, env)
+    for _ in range(WARMUP):
+        server.call(params)
+    before = server.cpu()
+    for _ in range(counts[1]):
+        server.call(params)
+    used = server.cpu() - before
+    server.close()
+    return used / counts[1]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--unit", choices=["instructions", "cpu"], default="instructions")
+    parser.add_argument("--tools", default="add,analyze_code")
+    parser.add_argument("--calls", default="200,1200", help="two call counts (instructions); the larger for cpu")
+    parser.add_argument("--corral", default=os.path.join(ROOT, "target", "release", "corral"))
+    parser.add_argument("--native", default=os.path.join(ROOT, "bench", "target", "release", "native-server"))
+    parser.add_argument("--guests", default=GUESTS, help="where the .wasm components are")
+    parser.add_argument("--python", help="the analyze_code input (default: loadgen's, in bench/target/work)")
+    parser.add_argument("--only", choices=["corral", "native"])
+    parser.add_argument("--sizes", default="", help="sizes in bytes for the char_count sweep")
+    args = parser.parse_args()
+    counts = [int(c) for c in args.calls.split(",")]
+    work = tempfile.mkdtemp(prefix="corral-instructions-")
+    env = {k: v for k, v in os.environ.items() if k not in ("RUST_BACKTRACE", "RUST_LOG")}
+    env["XDG_CACHE_HOME"] = os.path.join(work, "cache")
+    servers = {
+        "corral": [args.corral, "serve", "--config", config(work, os.path.abspath(args.guests))],
+        "native": [args.native],
+    }
+    if args.only:
+        servers = {args.only: servers[args.only]}
+    python = python_source(args.python) if "analyze_code" in args.tools else ""
+    unit = "instructions" if args.unit == "instructions" else "µs of server CPU"
+    scale = 1 if args.unit == "instructions" else 1e6
+    rows = []
+    for tool in [t for t in args.tools.split(",") if t]:
+        costs = {name: measure(argv, args.unit, work, env, params_for(tool, python), counts) * scale
+                 for name, argv in servers.items()}
+        rows.append((f"`{tool}`, per call", costs))
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    for tool, label in SWEEP.items() if sizes else ():
+        base = {name: measure(argv, args.unit, work, env, params_for(tool, python), counts) * scale
+                for name, argv in servers.items()}
+        for size in sizes:
+            costs = {}
+            for name, argv in servers.items():
+                cost = measure(argv, args.unit, work, env, params_for(tool, python, size), counts) * scale
+                costs[name] = (cost - base[name]) / (size / 1048576)
+            rows.append((f"{label}, {size:,} B, per MiB", costs))
+    names = list(servers)
+    print(f"| call ({unit}; calls {args.calls}) | " + " | ".join(names) +
+          (" | Corral/native |" if len(names) == 2 else " |"))
+    print("|---|" + "---:|" * (len(names) + (1 if len(names) == 2 else 0)))
+    for label, costs in rows:
+        cells = [f"{costs[n]:,.0f}" if abs(costs[n]) >= 100 else f"{costs[n]:.2f}" for n in names]
+        ratio = f" | {costs['corral'] / costs['native']:.2f}" if len(names) == 2 and costs["native"] else ""
+        print(f"| {label} | " + " | ".join(cells) + ratio + " |")
+
+
+if __name__ == "__main__":
+    main()
