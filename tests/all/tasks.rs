@@ -83,6 +83,12 @@ async fn client(
     handler.serve_with_lifecycle(transport, mode).await.unwrap()
 }
 
+/// A 2026-07-28 client of `server` with the full token that takes tasks.
+async fn owner_2026(server: &Corral) -> RunningService<RoleClient, TestClient> {
+    let version = Some(ProtocolVersion::V_2026_07_28);
+    client(server, FULL_TOKEN, tasks_client(), version).await
+}
+
 fn tasks_client() -> TestClient {
     TestClient {
         tasks: true,
@@ -172,13 +178,7 @@ async fn a_long_call_goes_on_as_a_task_only_its_caller_sees() {
 async fn a_task_asks_through_tasks_update_and_a_cancelled_one_frees_its_slot() {
     // One call slot: the cancelled task must give it back for the next call.
     let server = server("{ timeout = \"120s\" }", 1);
-    let owner = client(
-        &server,
-        FULL_TOKEN,
-        tasks_client(),
-        Some(ProtocolVersion::V_2026_07_28),
-    )
-    .await;
+    let owner = owner_2026(&server).await;
     let id = task_of(&owner, "confirm_delete", json!({"filename": "a.txt"})).await;
     let waiting = until_status(&owner, &id, TaskStatus::InputRequired).await;
     let form = &waiting["inputRequests"]["confirm_delete"];
@@ -215,13 +215,7 @@ async fn a_task_asks_through_tasks_update_and_a_cancelled_one_frees_its_slot() {
 #[tokio::test]
 async fn a_task_keeps_the_calls_budgets() {
     let server = server("{ timeout = \"1s\" }", 2);
-    let owner = client(
-        &server,
-        FULL_TOKEN,
-        tasks_client(),
-        Some(ProtocolVersion::V_2026_07_28),
-    )
-    .await;
+    let owner = owner_2026(&server).await;
     let id = task_of(
         &owner,
         "slow_compute",
