@@ -140,7 +140,7 @@ fn check_style(line: &Line<'_>, language: Language, findings: &mut Findings) {
     }
     if let Some(marker) = ["TODO", "FIXME"]
         .into_iter()
-        .find(|m| line.comment.contains(m))
+        .find(|m| contains(&line.comment, m))
     {
         findings.add(
             &TODO_COMMENT,
@@ -148,7 +148,7 @@ fn check_style(line: &Line<'_>, language: Language, findings: &mut Findings) {
             format!("Unresolved {marker} comment; finish the work or track it in an issue."),
         );
     }
-    if language == Language::Rust && line.code.contains(".unwrap()") {
+    if language == Language::Rust && contains(&line.code, ".unwrap()") {
         findings.add(
             &UNWRAP,
             line.number,
@@ -188,7 +188,7 @@ fn check_python(line: &Line<'_>, uses_subprocess: bool, findings: &mut Findings)
         );
     }
     let compact: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    if uses_subprocess && compact.contains("shell=True") {
+    if uses_subprocess && contains(&compact, "shell=True") {
         findings.add(
             &SUBPROCESS_SHELL,
             line.number,
@@ -209,7 +209,7 @@ fn check_javascript(line: &Line<'_>, findings: &mut Findings) {
                 .to_string(),
         );
     }
-    if code.match_indices("Function").any(|(at, _)| {
+    if find_all(code, "Function").any(|at| {
         let before = code[..at].trim_end();
         before.strip_suffix("new").is_some_and(ends_at_boundary)
             && code[at + "Function".len()..].trim_start().starts_with('(')
@@ -282,7 +282,7 @@ fn check_secrets(line: &Line<'_>, findings: &mut Findings) {
                 .to_string(),
         );
     }
-    if raw.contains("-----BEGIN ") && raw.contains("PRIVATE KEY-----") {
+    if contains(raw, "-----BEGIN ") && contains(raw, "PRIVATE KEY-----") {
         findings.add(
             &PRIVATE_KEY,
             line.number,
@@ -297,14 +297,14 @@ fn check_secrets(line: &Line<'_>, findings: &mut Findings) {
 /// `os.system`): `name` not preceded by an identifier character or `.`,
 /// followed by optional spaces and `(`. `model.eval()` is not `eval(`.
 fn calls(code: &str, name: &str) -> bool {
-    code.match_indices(name).any(|(at, _)| {
+    find_all(code, name).any(|at| {
         ends_at_boundary(&code[..at]) && code[at + name.len()..].trim_start().starts_with('(')
     })
 }
 
 /// Whether `code` assigns (`=` or `+=`) to `property`.
 fn assigns(code: &str, property: &str) -> bool {
-    code.match_indices(property).any(|(at, _)| {
+    find_all(code, property).any(|at| {
         let after = code[at + property.len()..].trim_start();
         after.starts_with("+=") || (after.starts_with('=') && !after.starts_with("=="))
     })
@@ -312,13 +312,35 @@ fn assigns(code: &str, property: &str) -> bool {
 
 /// Whether `word` appears in `code` as a whole identifier.
 fn has_word(code: &str, word: &str) -> bool {
-    code.match_indices(word).any(|(at, _)| {
+    find_all(code, word).any(|at| {
         ends_at_boundary(&code[..at])
             && !code[at + word.len()..]
                 .chars()
                 .next()
                 .is_some_and(is_identifier_char)
     })
+}
+
+/// Where the ASCII `needle` starts in `text`, every place (matches may
+/// overlap; the rules reject a match that starts inside another one, as
+/// its text before is then part of an identifier or path).
+///
+/// The rules search short needles in short lines, thousands of times a
+/// file: `str::match_indices` and `str::contains` build a two-way searcher
+/// for every search (on x86-64 `contains` takes a SIMD path instead, which
+/// no other target has). Here the first byte is found with the `memchr`
+/// crate, vectorised on every target that has vectors (WebAssembly with
+/// `simd128` included), and the rest compared in place.
+fn find_all<'a>(text: &'a str, needle: &'a str) -> impl Iterator<Item = usize> + 'a {
+    debug_assert!(needle.is_ascii() && !needle.is_empty());
+    let (bytes, wanted) = (text.as_bytes(), needle.as_bytes());
+    let first = wanted.first().copied().unwrap_or(0);
+    memchr::memchr_iter(first, bytes).filter(move |&at| bytes[at..].starts_with(wanted))
+}
+
+/// Whether `text` contains the ASCII `needle`.
+fn contains(text: &str, needle: &str) -> bool {
+    find_all(text, needle).next().is_some()
 }
 
 /// Whether the text before a match ends outside an identifier or path.
@@ -420,15 +442,23 @@ fn is_secret_name(name: &str) -> bool {
         "access_key",
         "private_key",
     ];
-    PARTS.iter().any(|part| snake.contains(part))
-        || snake.rsplit('_').next().is_some_and(|last| last == "token")
+    // One pass over the (short) name rather than a search per part: this
+    // runs for every word of every line.
+    let bytes = snake.as_bytes();
+    let has_part = (0..bytes.len()).any(|at| {
+        PARTS.iter().any(|part| {
+            let part = part.as_bytes();
+            bytes[at] == part[0] && bytes[at..].starts_with(part)
+        })
+    });
+    has_part || snake.rsplit('_').next().is_some_and(|last| last == "token")
 }
 
 /// `AKIA` followed by 16 upper-case letters or digits, as a whole word.
 fn has_aws_access_key_id(raw: &str) -> bool {
     let key_char = |b: &u8| b.is_ascii_uppercase() || b.is_ascii_digit();
     let bytes = raw.as_bytes();
-    raw.match_indices("AKIA").any(|(at, _)| {
+    find_all(raw, "AKIA").any(|at| {
         let end = at + 20;
         end <= bytes.len()
             && bytes[at + 4..end].iter().all(key_char)

@@ -176,6 +176,11 @@ impl Sandbox {
             .consume_fuel(true)
             .concurrency_support(false)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        // For tool authors: `perf` names the guest's own functions when
+        // CORRAL_PERF_MAP is set (wasmtime writes /tmp/perf-PID.map).
+        if std::env::var_os("CORRAL_PERF_MAP").is_some() {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&config).map_err(|e| SandboxError::Engine(format!("{e:#}")))?;
 
         let cache = settings.cache_dir.as_deref().and_then(|dir| {
