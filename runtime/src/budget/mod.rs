@@ -27,7 +27,9 @@ use std::fmt;
 
 pub use deadline::{Deadline, Paused};
 pub use descriptors::{DescriptorKind, Descriptors};
-pub use host_memory::{CountingAllocator, HostMemory, charged, return_to_system};
+pub use host_memory::{
+    CountingAllocator, HostMemory, charged, release_free_memory, return_to_system,
+};
 pub use memory::MemoryLimiter;
 pub use process::{DescriptorNeeds, raise_descriptor_limit};
 

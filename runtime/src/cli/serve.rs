@@ -57,6 +57,8 @@ impl ServeArgs {
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "loaded"
             );
+            // What loading freed goes back to the system before serving.
+            corral::budget::release_free_memory();
             let server = CorralServer::new(registry, &config.server);
             let shutdown = CancellationToken::new();
             // Watched before serving starts: a signal sent as soon as the
