@@ -18,14 +18,15 @@
 //!
 //! The allocator only counts when the binary installs it
 //! (`#[global_allocator]`); without it (unit tests, embedders) every count
-//! stays zero and the budget never trips.
+//! stays zero and the budget never trips. It allocates through mimalloc,
+//! set up for a long-running server (see [`CountingAllocator`]).
 
 use std::alloc::{GlobalAlloc, Layout};
-
-use mimalloc::MiMalloc;
 use std::cell::Cell;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+
+use mimalloc::MiMalloc;
 
 thread_local! {
     /// The account charged by allocations on this thread, or null.
@@ -88,6 +89,7 @@ fn configure() {
     }
 }
 
+/// The first allocation's part of [`configure`].
 #[cold]
 fn configure_now() {
     // SAFETY: `mi_option_set` only records the option (setting it twice,
