@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 mod rules;
+mod search;
 mod source;
 mod structure;
 

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::search::{contains, find_all};
 use crate::source::{Line, is_identifier_char};
 use crate::structure::{MAX_NESTING, Structure};
 use crate::{Finding, Language, Severity};
@@ -319,28 +320,6 @@ fn has_word(code: &str, word: &str) -> bool {
                 .next()
                 .is_some_and(is_identifier_char)
     })
-}
-
-/// Where the ASCII `needle` starts in `text`, every place (matches may
-/// overlap; the rules reject a match that starts inside another one, as
-/// its text before is then part of an identifier or path).
-///
-/// The rules search short needles in short lines, thousands of times a
-/// file: `str::match_indices` and `str::contains` build a two-way searcher
-/// for every search (on x86-64 `contains` takes a SIMD path instead, which
-/// no other target has). Here the first byte is found with the `memchr`
-/// crate, vectorised on every target that has vectors (WebAssembly with
-/// `simd128` included), and the rest compared in place.
-fn find_all<'a>(text: &'a str, needle: &'a str) -> impl Iterator<Item = usize> + 'a {
-    debug_assert!(needle.is_ascii() && !needle.is_empty());
-    let (bytes, wanted) = (text.as_bytes(), needle.as_bytes());
-    let first = wanted.first().copied().unwrap_or(0);
-    memchr::memchr_iter(first, bytes).filter(move |&at| bytes[at..].starts_with(wanted))
-}
-
-/// Whether `text` contains the ASCII `needle`.
-fn contains(text: &str, needle: &str) -> bool {
-    find_all(text, needle).next().is_some()
 }
 
 /// Whether the text before a match ends outside an identifier or path.
