@@ -11,12 +11,13 @@
 //!
 //! How a deadline stops a guest: while it waits in a host call, the call's
 //! future is simply dropped when the ticker fires. While it runs wasm, it
-//! yields to tokio every [`YIELD_FUEL`] units of fuel, which lets the same
-//! `select!` see the deadline, and every return from a host function
-//! (fuel yields included) checks it too: a guest that loops on host calls
-//! that never wait is stopped at its next return. Compiled code carries only
-//! the fuel check it needs anyway; no epoch check at every loop head and
-//! function entry (bench/RESULTS.md has what that saves).
+//! yields every [`YIELD_FUEL`] units of fuel, and every return from a host
+//! function (fuel yields included) checks the deadline: a guest that loops
+//! on host calls that never wait is stopped at its next return. A yield is
+//! served in place ([`InPlace`]) unless the call must end, which then goes
+//! back to tokio and the same `select!` that ends a waiting call. Compiled
+//! code carries only the fuel check it needs anyway; no epoch check at every
+//! loop head and function entry (bench/RESULTS.md has what that saves).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -28,6 +29,7 @@ use wasmtime::{CallHook, Store};
 
 use super::engine::Program;
 use super::error::CallError;
+use super::yields::InPlace;
 use crate::budget::{Budget, Exceeded, HostMemory, charged};
 use crate::capabilities::asking::Waiting;
 use crate::capabilities::client::ClientLink;
@@ -57,8 +59,8 @@ pub struct CallReport {
     pub host_memory: Arc<HostMemory>,
 }
 
-/// Fuel a running guest burns between two yields to tokio, each of which
-/// checks the call's deadline and cancellation.
+/// Fuel a running guest burns between two yields, each of which checks the
+/// call's deadline and cancellation.
 ///
 /// Bulk memory instructions pay fuel by the byte (wasmtime's default cost
 /// table, proved by the `faults` tests), and every host call returns through
@@ -66,8 +68,8 @@ pub struct CallReport {
 /// plain instructions. The slowest kind measured, a chain of loads that each
 /// miss the cache and the TLB (`guest-tools/test-components/wat/chase.wat`),
 /// ran at about 3.5 ns per unit here: 0.7 ms between checks, well inside the
-/// ticker's own 5 ms. A yield costs about 3 300 instructions, 1.4 % of
-/// `analyze_code`'s work at this interval (bench/RESULTS.md).
+/// ticker's own 5 ms. Served in place (see `yields.rs`), a yield is a
+/// fiber switch and a few atomics, not a trip through tokio's scheduler.
 pub(crate) const YIELD_FUEL: u64 = 200_000;
 
 /// The error that stops a guest whose deadline has passed.
@@ -203,10 +205,17 @@ impl Program {
             // call) are large, and every future that holds this call, up to
             // the one rmcp boxes per request, would otherwise carry them
             // and be copied whole.
-            let run = Box::pin(charged(
-                &account,
-                self.run(&mut store, export, args, has_result),
-            ));
+            let run = InPlace::new(
+                Box::pin(charged(
+                    &account,
+                    self.run(&mut store, export, args, has_result),
+                )),
+                {
+                    let expired = running.token();
+                    let cancel = cancel.clone();
+                    move || expired.is_cancelled() || cancel.is_cancelled()
+                },
+            );
             tokio::select! {
                 result = run => result.map_err(|failure| match failure {
                     Failure::Instantiate(e) | Failure::Call(e)

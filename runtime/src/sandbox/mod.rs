@@ -18,6 +18,7 @@ mod error;
 mod executor;
 mod pool;
 mod ticker;
+mod yields;
 
 pub use cache::{ArtifactCache, Origin};
 pub use engine::{Program, Sandbox, SandboxError, SandboxSettings};
