@@ -154,40 +154,42 @@ mod tests {
         }
     }
 
-    #[test]
-    fn yields_are_served_in_place() {
+    /// Polls, once, a future that yields 50 times under `stop`: whether it
+    /// finished, how often the inner future was polled, how often the task
+    /// was woken.
+    fn poll_once(stop: fn() -> bool) -> (bool, usize, usize) {
         let polls = Arc::new(AtomicUsize::new(0));
         let inner = Yields {
             left: 50,
             polls: polls.clone(),
         };
-        let mut future = InPlace::new(inner, || false);
+        let mut future = InPlace::new(inner, stop);
         let task = Arc::new(Counter(AtomicUsize::new(0)));
         let waker = Waker::from(task.clone());
-        let mut cx = Context::from_waker(&waker);
-        assert!(Pin::new(&mut future).poll(&mut cx).is_ready());
-        assert_eq!(polls.load(Ordering::Relaxed), 51);
-        assert_eq!(
+        let ready = Pin::new(&mut future)
+            .poll(&mut Context::from_waker(&waker))
+            .is_ready();
+        (
+            ready,
+            polls.load(Ordering::Relaxed),
             task.0.load(Ordering::Relaxed),
-            0,
-            "no trip through the task"
-        );
+        )
+    }
+
+    #[test]
+    fn yields_are_served_in_place() {
+        let (ready, polls, wakes) = poll_once(|| false);
+        assert!(ready);
+        assert_eq!(polls, 51);
+        assert_eq!(wakes, 0, "no trip through the task");
     }
 
     #[test]
     fn a_stop_hands_the_call_back_at_the_next_yield() {
-        let polls = Arc::new(AtomicUsize::new(0));
-        let inner = Yields {
-            left: 50,
-            polls: polls.clone(),
-        };
-        let mut future = InPlace::new(inner, || true);
-        let task = Arc::new(Counter(AtomicUsize::new(0)));
-        let waker = Waker::from(task.clone());
-        let mut cx = Context::from_waker(&waker);
-        assert!(Pin::new(&mut future).poll(&mut cx).is_pending());
-        assert_eq!(polls.load(Ordering::Relaxed), 1);
-        assert_eq!(task.0.load(Ordering::Relaxed), 1, "woken to run again");
+        let (ready, polls, wakes) = poll_once(|| true);
+        assert!(!ready);
+        assert_eq!(polls, 1);
+        assert_eq!(wakes, 1, "woken to run again");
     }
 
     /// Does one unit of tokio-budgeted work a poll and wakes itself, like a
