@@ -415,7 +415,7 @@ async fn refusals_are_logged_once_with_a_count() {
 #[tokio::test]
 async fn guest_output_cannot_forge_log_lines() {
     let server = Server::start(&config("", "")).await;
-    let forged = "2026-11-30T00:00:00.000000Z  INFO corral::server::handler: call finished tool=\"add\" outcome=\"ok\"";
+    let forged = "2026-11-30T00:00:00.000000Z  INFO corral::calls: call finished tool=\"add\" outcome=\"ok\"";
     let text = format!("innocent\n{forged}\r\n\u{1b}[2Kcleared\n");
     ok(&server.call("write_stderr", json!({"text": text})).await);
     calc_still_answers(&server).await;

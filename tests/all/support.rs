@@ -164,7 +164,8 @@ impl Server {
     /// Starts `command`, which must run `corral serve` on stdio, and
     /// connects in `mode`.
     pub(crate) async fn start_command(mut command: Command, mode: ClientLifecycleMode) -> Server {
-        command.env("RUST_LOG", "info");
+        // Every call's line too, successes included (see the handler).
+        command.env("RUST_LOG", "info,corral::calls=debug");
         let (transport, stderr) = TokioChildProcess::builder(command)
             .stderr(Stdio::piped())
             .spawn()
