@@ -99,7 +99,8 @@ pub(crate) struct Start<'a> {
     pub http: bool,
     /// Start under `ulimit -n` of this many descriptors.
     pub nofile: Option<u32>,
-    /// Extra variables in the server's environment.
+    /// Extra variables in the server's environment (these win over the
+    /// default `RUST_LOG=info`).
     pub env: &'a [(&'a str, &'a str)],
 }
 
@@ -154,8 +155,8 @@ impl Corral {
             }
         };
         command
-            .envs(how.env.iter().copied())
             .env("RUST_LOG", "info")
+            .envs(how.env.iter().copied())
             .env_remove("RUST_BACKTRACE")
             .stdin(Stdio::piped())
             .stdout(if how.http {

@@ -40,8 +40,11 @@ impl StdioServer {
     /// Starts the server on `config` and completes the `initialize`
     /// handshake (request id 0).
     pub(super) async fn start(config: &str) -> StdioServer {
+        // Successful calls log their line at debug (`corral::calls`); the
+        // settle step counts every call's line, so this server logs them all.
         let mut server = Corral::start(Start {
             config,
+            env: &[("RUST_LOG", "info,corral::calls=debug")],
             ..Start::default()
         });
         let stdin = server.child().stdin.take().unwrap();
