@@ -185,16 +185,21 @@ impl Connections {
         let io = TokioIo::new(Watched {
             stream,
             conn: conn.clone(),
+            closed_by_client: false,
         });
         let service = ConnService {
             app,
             conn: conn.clone(),
             connections: self.clone(),
         };
-        let mut connection = http1::Builder::new()
-            .keep_alive(true)
-            .max_buf_size(READ_BUFFER)
-            .serve_connection(io, service);
+        // Boxed, like the linger buffer below: this task's future is moved
+        // whole when it is spawned, once per connection.
+        let mut connection = Box::new(
+            http1::Builder::new()
+                .keep_alive(true)
+                .max_buf_size(READ_BUFFER)
+                .serve_connection(io, service),
+        );
         let ended = tokio::select! {
             result = std::future::poll_fn(|cx| connection.poll_without_shutdown(cx)) => result,
             () = conn.watch(&self.settings) => {
@@ -203,11 +208,14 @@ impl Connections {
             }
         };
         match ended {
+            // A client that closed its side has nothing left to send: close.
             Ok(()) => {
-                let stream = connection.into_parts().io.into_inner().stream;
-                tokio::select! {
-                    () = linger(stream, LINGER) => {}
-                    () = conn.watch(&self.settings) => {}
+                let watched = (*connection).into_parts().io.into_inner();
+                if !watched.closed_by_client {
+                    tokio::select! {
+                        () = linger(watched.stream, LINGER) => {}
+                        () = conn.watch(&self.settings) => {}
+                    }
                 }
             }
             Err(error) => tracing::debug!("connection ended: {error}"),
@@ -315,10 +323,12 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
     }
 }
 
-/// A TCP stream that tells its connection when bytes arrive.
+/// A TCP stream that tells its connection when bytes arrive, and remembers
+/// when its client closed its side.
 struct Watched {
     stream: TcpStream,
     conn: Arc<Conn>,
+    closed_by_client: bool,
 }
 
 impl AsyncRead for Watched {
@@ -329,9 +339,14 @@ impl AsyncRead for Watched {
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         let before = buf.filled().len();
+        let room = buf.remaining() > 0;
         let polled = Pin::new(&mut this.stream).poll_read(cx, buf);
-        if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            this.conn.saw_bytes();
+        if matches!(polled, Poll::Ready(Ok(()))) {
+            if buf.filled().len() > before {
+                this.conn.saw_bytes();
+            } else if room {
+                this.closed_by_client = true;
+            }
         }
         polled
     }
@@ -376,7 +391,9 @@ async fn linger(mut stream: TcpStream, time: Duration) {
     if stream.shutdown().await.is_err() {
         return;
     }
-    let mut buffer = [0u8; 8192];
+    // On the heap: in the future, it would be copied with it at every
+    // spawn of a connection, lingering or not.
+    let mut buffer = vec![0u8; 8192];
     let mut left = LINGER_BYTES;
     let _ = tokio::time::timeout(time, async {
         while left > 0 {
