@@ -4,9 +4,14 @@ and other load on the machine do not bend (instructions), or bend little
 (CPU time).
 
     python3 bench/instructions.py [--unit instructions|cpu] [--tools add,analyze_code]
+        [--transport stdio|http|http-new-connections]
         [--calls 200,1200] [--corral target/release/corral]
         [--native bench/target/release/native-server] [--only corral|native]
         [--sizes 1024,1048576,...]  # adds the size sweep (see below)
+
+Over `http`, the calls go through one kept-alive connection; over
+`http-new-connections`, each call opens a connection of its own (as the rmcp
+client of bench/loadgen does), so what a server spends per connection counts.
 
 Instructions: each server runs under `valgrind --tool=callgrind` (user-space
 instructions of every thread, the JIT-compiled guest code included; the
@@ -27,12 +32,16 @@ Needs the release builds (`bench/run` builds them) and, for instructions,
 valgrind. Prints a Markdown table on stdout."""
 
 import argparse
+import http.client
 import json
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 GUESTS = os.path.join(ROOT, "guest-tools", "target", "wasm32-wasip2", "release")
@@ -103,12 +112,87 @@ class Server:
         """Ends the server; the instructions it executed in all, if counted."""
         self.p.stdin.close()
         self.p.wait()
+        return self.total()
+
+    def total(self):
+        """The instructions the ended server executed in all, if counted."""
         if self.out is None:
             return None
         text = open(self.out).read()
         os.unlink(self.out)
         total = re.search(r"^(?:totals|summary): (\d+)", text, re.M)
         return int(total.group(1))
+
+
+class HttpServer(Server):
+    """A server over streamable HTTP on a free loopback port, maybe under
+    callgrind; one session, its calls on one kept-alive connection or each
+    on a new one."""
+
+    def __init__(self, argv, unit, work, env, new_connections=False):
+        self.out = None
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        argv = argv + ["--http", f"127.0.0.1:{self.port}"]
+        if unit == "instructions":
+            self.out = os.path.join(work, f"callgrind.{os.getpid()}.{id(self)}.out")
+            argv = ["valgrind", "--tool=callgrind", "--quiet", f"--callgrind-out-file={self.out}"] + argv
+        self.p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, env=env)
+        self.new_connections = new_connections
+        deadline = time.monotonic() + 300
+        while True:
+            try:
+                self.connection = http.client.HTTPConnection("127.0.0.1", self.port)
+                self.connection.request("GET", "/healthz")
+                health = self.connection.getresponse()
+                health.read()
+                if health.status == 200:
+                    break
+            except OSError:
+                if time.monotonic() > deadline or self.p.poll() is not None:
+                    raise SystemExit(f"{argv[0]} did not answer on port {self.port}")
+                time.sleep(0.2)
+        self.session = None
+        self.post({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "instructions", "version": "1"}}})
+        self.post({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        self.id = 1
+
+    def post(self, message):
+        if self.new_connections:
+            self.connection.close()
+            self.connection = http.client.HTTPConnection("127.0.0.1", self.port)
+        headers = {"Content-Type": "application/json",
+                   "Accept": "application/json, text/event-stream"}
+        if self.session:
+            headers["Mcp-Session-Id"] = self.session
+        self.connection.request("POST", "/mcp", json.dumps(message), headers)
+        response = self.connection.getresponse()
+        body = response.read()
+        self.session = self.session or response.getheader("Mcp-Session-Id")
+        return body
+
+    def call(self, params):
+        self.id += 1
+        body = self.post({"jsonrpc": "2.0", "id": self.id, "method": "tools/call", "params": params})
+        if not (b'"isError":false' in body or b'"isError": false' in body):
+            raise SystemExit(f"call failed: {body[:400]!r}")
+
+    def close(self):
+        self.connection.close()
+        self.p.send_signal(signal.SIGINT)
+        self.p.wait()
+        return self.total()
+
+
+def start(argv, unit, work, env, transport):
+    """A server over `transport` (see the module doc)."""
+    if transport == "stdio":
+        return Server(argv, unit, work, env)
+    return HttpServer(argv, unit, work, env, new_connections=transport == "http-new-connections")
 
 
 def params_for(tool, python, size=1):
@@ -134,21 +218,21 @@ SWEEP = {
 }
 
 
-def measure(argv, unit, work, env, params, counts):
+def measure(argv, unit, work, env, params, counts, transport="stdio"):
     """Cost of one call with `params`: instructions or CPU seconds."""
     if unit == "instructions":
         # A first start fills the compiled-component cache, so that both
         # measured starts read it. Under valgrind, since wasmtime sees other
         # CPU features there and compiles for them.
-        Server(argv, unit, work, env).close()
+        start(argv, unit, work, env, transport).close()
         totals = []
         for n in counts:
-            server = Server(argv, unit, work, env)
+            server = start(argv, unit, work, env, transport)
             for _ in range(WARMUP + n):
                 server.call(params)
             totals.append(server.close())
         return (totals[1] - totals[0]) / (counts[1] - counts[0])
-    server = Server(argv, unit, work, env)
+    server = start(argv, unit, work, env, transport)
     for _ in range(WARMUP):
         server.call(params)
     before = server.cpu()
@@ -163,6 +247,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--unit", choices=["instructions", "cpu"], default="instructions")
     parser.add_argument("--tools", default="add,analyze_code")
+    parser.add_argument("--transport", choices=["stdio", "http", "http-new-connections"], default="stdio")
     parser.add_argument("--calls", default="200,1200", help="two call counts (instructions); the larger for cpu")
     parser.add_argument("--corral", default=os.path.join(ROOT, "target", "release", "corral"))
     parser.add_argument("--native", default=os.path.join(ROOT, "bench", "target", "release", "native-server"))
@@ -186,21 +271,21 @@ def main():
     scale = 1 if args.unit == "instructions" else 1e6
     rows = []
     for tool in [t for t in args.tools.split(",") if t]:
-        costs = {name: measure(argv, args.unit, work, env, params_for(tool, python), counts) * scale
+        costs = {name: measure(argv, args.unit, work, env, params_for(tool, python), counts, args.transport) * scale
                  for name, argv in servers.items()}
         rows.append((f"`{tool}`, per call", costs))
     sizes = [int(s) for s in args.sizes.split(",") if s]
     for tool, label in SWEEP.items() if sizes else ():
-        base = {name: measure(argv, args.unit, work, env, params_for(tool, python), counts) * scale
+        base = {name: measure(argv, args.unit, work, env, params_for(tool, python), counts, args.transport) * scale
                 for name, argv in servers.items()}
         for size in sizes:
             costs = {}
             for name, argv in servers.items():
-                cost = measure(argv, args.unit, work, env, params_for(tool, python, size), counts) * scale
+                cost = measure(argv, args.unit, work, env, params_for(tool, python, size), counts, args.transport) * scale
                 costs[name] = (cost - base[name]) / (size / 1048576)
             rows.append((f"{label}, {size:,} B, per MiB", costs))
     names = list(servers)
-    print(f"| call ({unit}; calls {args.calls}) | " + " | ".join(names) +
+    print(f"| call over {args.transport} ({unit}; calls {args.calls}) | " + " | ".join(names) +
           (" | Corral/native |" if len(names) == 2 else " |"))
     print("|---|" + "---:|" * (len(names) + (1 if len(names) == 2 else 0)))
     for label, costs in rows:
