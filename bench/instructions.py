@@ -77,32 +77,38 @@ def config(work, guests=GUESTS):
 
 
 class Server:
-    """A server over stdio, maybe under callgrind."""
+    """A server over stdio, maybe under callgrind. Subclasses change how a
+    message travels (`exchange`); the handshake and the calls are shared."""
 
     def __init__(self, argv, unit, work, env):
+        self.spawn(argv, unit, work, env, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.handshake()
+
+    def spawn(self, argv, unit, work, env, **streams):
         self.out = None
         if unit == "instructions":
             self.out = os.path.join(work, f"callgrind.{os.getpid()}.{id(self)}.out")
             argv = ["valgrind", "--tool=callgrind", "--quiet", f"--callgrind-out-file={self.out}"] + argv
-        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.DEVNULL, env=env)
-        self.send({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        self.p = subprocess.Popen(argv, stderr=subprocess.DEVNULL, env=env, **streams)
+
+    def handshake(self):
+        self.exchange({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
             "protocolVersion": "2025-11-25", "capabilities": {},
             "clientInfo": {"name": "instructions", "version": "1"}}})
-        self.p.stdout.readline()
-        self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        self.exchange({"jsonrpc": "2.0", "method": "notifications/initialized"})
         self.id = 1
 
-    def send(self, message):
+    def exchange(self, message):
+        """Sends `message`; the answer's bytes if it is a request."""
         self.p.stdin.write((json.dumps(message) + "\n").encode())
         self.p.stdin.flush()
+        return self.p.stdout.readline() if "id" in message else None
 
     def call(self, params):
         self.id += 1
-        self.send({"jsonrpc": "2.0", "id": self.id, "method": "tools/call", "params": params})
-        line = self.p.stdout.readline()
-        if not (b'"isError":false' in line or b'"isError": false' in line):
-            raise SystemExit(f"call failed: {line[:400]!r}")
+        answer = self.exchange({"jsonrpc": "2.0", "id": self.id, "method": "tools/call", "params": params})
+        if not (b'"isError":false' in answer or b'"isError": false' in answer):
+            raise SystemExit(f"call failed: {answer[:400]!r}")
 
     def cpu(self):
         fields = open(f"/proc/{self.p.pid}/stat").read().rsplit(") ", 1)[1].split()
@@ -130,17 +136,13 @@ class HttpServer(Server):
     on a new one."""
 
     def __init__(self, argv, unit, work, env, new_connections=False):
-        self.out = None
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        argv = argv + ["--http", f"127.0.0.1:{self.port}"]
-        if unit == "instructions":
-            self.out = os.path.join(work, f"callgrind.{os.getpid()}.{id(self)}.out")
-            argv = ["valgrind", "--tool=callgrind", "--quiet", f"--callgrind-out-file={self.out}"] + argv
-        self.p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL, env=env)
+        self.spawn(argv + ["--http", f"127.0.0.1:{self.port}"], unit, work, env,
+                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         self.new_connections = new_connections
+        self.session = None
         deadline = time.monotonic() + 300
         while True:
             try:
@@ -154,14 +156,9 @@ class HttpServer(Server):
                 if time.monotonic() > deadline or self.p.poll() is not None:
                     raise SystemExit(f"{argv[0]} did not answer on port {self.port}")
                 time.sleep(0.2)
-        self.session = None
-        self.post({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-            "protocolVersion": "2025-11-25", "capabilities": {},
-            "clientInfo": {"name": "instructions", "version": "1"}}})
-        self.post({"jsonrpc": "2.0", "method": "notifications/initialized"})
-        self.id = 1
+        self.handshake()
 
-    def post(self, message):
+    def exchange(self, message):
         if self.new_connections:
             self.connection.close()
             self.connection = http.client.HTTPConnection("127.0.0.1", self.port)
@@ -174,12 +171,6 @@ class HttpServer(Server):
         body = response.read()
         self.session = self.session or response.getheader("Mcp-Session-Id")
         return body
-
-    def call(self, params):
-        self.id += 1
-        body = self.post({"jsonrpc": "2.0", "id": self.id, "method": "tools/call", "params": params})
-        if not (b'"isError":false' in body or b'"isError": false' in body):
-            raise SystemExit(f"call failed: {body[:400]!r}")
 
     def close(self):
         self.connection.close()
