@@ -5,8 +5,18 @@
 //! in a line that is not valid JSON or UTF-8, so the client learns which of
 //! its requests failed. Lines without an id (notifications, responses) that
 //! cannot be read are dropped, as JSON-RPC asks.
+//!
+//! A `tools/call` request, the one a server mostly reads, is read straight
+//! into its type; every other line, and any call that this does not read,
+//! goes through rmcp's reading of a message, which tries each kind of
+//! message and of request in turn.
 
-use rmcp::model::{ClientJsonRpcMessage, RequestId};
+use std::fmt;
+
+use rmcp::model::{
+    CallToolRequest, ClientJsonRpcMessage, ClientRequest, JsonRpcRequest, RequestId,
+};
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Value, json};
 
 /// JSON-RPC: the line is not JSON (or not UTF-8).
@@ -58,6 +68,9 @@ pub(super) fn parse(line: &[u8]) -> Parsed {
             ),
         ));
     }
+    if let Some(message) = tool_call(line) {
+        return Parsed::Message(Box::new(message));
+    }
     let error = match serde_json::from_slice::<ClientJsonRpcMessage>(line) {
         Ok(message) => return Parsed::Message(Box::new(message)),
         Err(error) => error,
@@ -87,6 +100,109 @@ pub(super) fn parse(line: &[u8]) -> Parsed {
                 Parsed::Nothing
             }
         },
+    }
+}
+
+/// `line` as a `tools/call` request, read the way rmcp reads it but
+/// without trying every other kind of message first; `None` when it is
+/// anything else or cannot be read so (rmcp's reading then decides, and
+/// words the error).
+///
+/// rmcp reads a message as a request when its object has `method` and
+/// `id` and neither `result` nor `error`, whatever their values; then, for
+/// the method `tools/call`, as a [`CallToolRequest`] (no other kind of
+/// request accepts that method before it). Both steps are the same here.
+fn tool_call(line: &[u8]) -> Option<ClientJsonRpcMessage> {
+    let shape = serde_json::Deserializer::from_slice(line)
+        .deserialize_map(ShapeVisitor)
+        .ok()?;
+    if !(shape.is_tool_call && shape.has_id && !shape.has_result_or_error) {
+        return None;
+    }
+    let request = serde_json::from_slice::<JsonRpcRequest<CallToolRequest>>(line).ok()?;
+    Some(ClientJsonRpcMessage::Request(JsonRpcRequest {
+        jsonrpc: request.jsonrpc,
+        id: request.id,
+        request: ClientRequest::CallToolRequest(request.request),
+    }))
+}
+
+/// Which of the keys that tell messages apart a JSON object has.
+struct Shape {
+    /// `method` is there, and is the string `tools/call`.
+    is_tool_call: bool,
+    has_id: bool,
+    has_result_or_error: bool,
+}
+
+/// Reads a [`Shape`], skipping every value but the method's.
+struct ShapeVisitor;
+
+impl<'de> Visitor<'de> for ShapeVisitor {
+    type Value = Shape;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON-RPC message")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Shape, A::Error> {
+        let mut shape = Shape {
+            is_tool_call: false,
+            has_id: false,
+            has_result_or_error: false,
+        };
+        let mut methods = 0;
+        while let Some(key) = map.next_key::<Key>()? {
+            match key {
+                Key::Method => {
+                    methods += 1;
+                    let method = map.next_value::<Key>()?;
+                    shape.is_tool_call = methods == 1 && method == Key::ToolsCall;
+                    continue;
+                }
+                Key::Id => shape.has_id = true,
+                Key::ResultOrError => shape.has_result_or_error = true,
+                Key::ToolsCall | Key::Other => {}
+            }
+            map.next_value::<IgnoredAny>()?;
+        }
+        Ok(shape)
+    }
+}
+
+/// A string that [`ShapeVisitor`] looks for, read without copying it.
+#[derive(PartialEq)]
+enum Key {
+    Method,
+    Id,
+    ResultOrError,
+    ToolsCall,
+    Other,
+}
+
+impl<'de> serde::Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Key, D::Error> {
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl Visitor<'_> for KeyVisitor {
+    type Value = Key;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Key, E> {
+        Ok(match s {
+            "method" => Key::Method,
+            "id" => Key::Id,
+            "result" | "error" => Key::ResultOrError,
+            "tools/call" => Key::ToolsCall,
+            _ => Key::Other,
+        })
     }
 }
 
@@ -221,5 +337,53 @@ mod tests {
             parse(br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#),
             Parsed::Message(_)
         ));
+    }
+
+    #[test]
+    fn tool_calls_read_directly_as_rmcp_reads_them() {
+        // Read directly (the call fast path is taken): each must equal
+        // rmcp's reading of the same line.
+        let direct = [
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":2}}}"#,
+            r#"{"params":{"name":"x"},"method":"tools/call","id":"s","jsonrpc":"2.0","extra":[1,{"result":2}]}"#,
+            r#"{"jsonrpc":"2.0","id":-3,"method":"tools/c\u0061ll","params":{"name":"x","arguments":{"f":1.5e300,"u":18446744073709551615,"i":-9223372036854775808,"s":"\ud83d\ude00"},"_meta":{"progressToken":7,"k":[null]}}}"#,
+            r#"{"jsonrpc":"2.0","id":4,"meth\u006fd":"tools/call","params":{"name":"x","task":{"ttl":1000}}}"#,
+            r#" {"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"x","arguments":{}}} "#,
+        ];
+        for line in direct {
+            let fast = tool_call(line.as_bytes()).unwrap_or_else(|| panic!("not direct: {line}"));
+            let rmcp: ClientJsonRpcMessage = serde_json::from_slice(line.as_bytes()).unwrap();
+            assert_eq!(format!("{fast:?}"), format!("{rmcp:?}"), "{line}");
+            assert_eq!(
+                serde_json::to_value(&fast).unwrap(),
+                serde_json::to_value(&rmcp).unwrap(),
+                "{line}"
+            );
+        }
+        // Left to rmcp: other messages, and calls this does not read
+        // (whatever rmcp makes of them, even an error).
+        let left = [
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#,
+            r#"{"jsonrpc":"2.0","method":"tools/call","params":{"name":"x"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"},"result":null}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"},"error":{}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","method":"ping","params":{"name":"x"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"ping","method":"tools/call","params":{"name":"x"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":"x"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"arguments":{}}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":[]}}"#,
+            r#"{"jsonrpc":"1.0","id":1,"method":"tools/call","params":{"name":"x"}}"#,
+            r#"{"jsonrpc":"2.0","id":1.5,"method":"tools/call","params":{"name":"x"}}"#,
+            r#"{"jsonrpc":"2.0","id":null,"method":"tools/call","params":{"name":"x"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":7,"params":{"name":"x"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}} x"#,
+            r#"[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}]"#,
+        ];
+        for line in left {
+            assert!(
+                tool_call(line.as_bytes()).is_none(),
+                "read directly: {line}"
+            );
+        }
     }
 }
