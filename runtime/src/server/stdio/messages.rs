@@ -386,4 +386,84 @@ mod tests {
             );
         }
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Keys of a message, spelled plainly and with escapes.
+        const KEYS: &[&str] = &[
+            "jsonrpc",
+            "id",
+            "method",
+            "params",
+            "result",
+            "error",
+            "extra",
+            "_meta",
+            r"meth\u006fd",
+            r"i\u0064",
+            r"p\u0061rams",
+        ];
+        /// Values for any key: some right for it, most wrong for some key.
+        const VALUES: &[&str] = &[
+            r#""2.0""#,
+            r#""1.0""#,
+            "1",
+            "-7",
+            "1.5",
+            "1e400",
+            "null",
+            "true",
+            "{}",
+            "[]",
+            r#""abc""#,
+            r#""tools/call""#,
+            r#""tools/c\u0061ll""#,
+            r#""ping""#,
+            r#""tools/list""#,
+            r#"{"name":"add","arguments":{"a":1,"b":2}}"#,
+            r#"{"name":"x","_meta":{"progressToken":1}}"#,
+            r#"{"name":"x","task":{"ttl":5}}"#,
+            r#"{"name":"x","arguments":null}"#,
+            r#"{"name":"x","arguments":[1]}"#,
+            r#"{"name":"x","name":"y"}"#,
+            r#"{"name":"x","_meta":null}"#,
+            r#"{"name":1}"#,
+            r#"{"arguments":{}}"#,
+        ];
+
+        proptest! {
+            /// Whatever a line holds, a call read directly is the message
+            /// rmcp reads from it: never a line rmcp refuses, never another
+            /// message.
+            #[test]
+            fn a_call_read_directly_is_what_rmcp_reads(
+                core in any::<bool>(),
+                order in Just([0usize, 1, 2, 3]).prop_shuffle(),
+                entries in prop::collection::vec((0..KEYS.len(), 0..VALUES.len()), 0..5),
+            ) {
+                let valid = [
+                    r#""jsonrpc":"2.0""#,
+                    r#""id":1"#,
+                    r#""method":"tools/call""#,
+                    r#""params":{"name":"add","arguments":{"a":1}}"#,
+                ];
+                let mut parts: Vec<String> = Vec::new();
+                if core {
+                    parts.extend(order.iter().map(|&i| valid[i].to_owned()));
+                }
+                for (key, value) in entries {
+                    parts.push(format!(r#""{}":{}"#, KEYS[key], VALUES[value]));
+                }
+                let line = format!("{{{}}}", parts.join(","));
+                if let Some(fast) = tool_call(line.as_bytes()) {
+                    let rmcp = serde_json::from_slice::<ClientJsonRpcMessage>(line.as_bytes());
+                    prop_assert!(rmcp.is_ok(), "read directly, refused by rmcp: {line}");
+                    let rmcp = rmcp.unwrap();
+                    prop_assert_eq!(format!("{fast:?}"), format!("{rmcp:?}"), "{}", line);
+                }
+            }
+        }
+    }
 }
