@@ -23,8 +23,10 @@
 //!
 //! ```text
 //! cargo run --release -p corral --example instance_floor -- \
-//!     [guest-tools/target/wasm32-wasip2/release/calc.wasm] [add] [calls]
+//!     [guest-tools/target/wasm32-wasip2/release/calc.wasm] [add] [calls] [wasmtime|fuel|corral]
 //! ```
+//!
+//! Naming one path runs only that one, once (for `perf` or callgrind).
 //!
 //! The export must take two `s32` (as `calc`'s `add` does). Each path runs
 //! the calls after a warm-up, and the thread's CPU time
@@ -228,6 +230,19 @@ fn main() -> Result<()> {
     let bytes = std::fs::read(&path).with_context(|| {
         format!("cannot read {path}: build the guest tools first (see the README)")
     })?;
+    if let Some(path) = args.next() {
+        // One path alone, for a profiler (`valgrind --tool=callgrind`
+        // reserves too little address space for three pools).
+        let mut once: Box<dyn FnMut() -> Result<()>> = match path.as_str() {
+            "wasmtime" => Box::new(bare(&bytes, &export)?),
+            "fuel" => Box::new(fuel(&bytes, &export)?),
+            "corral" => Box::new(corral(&bytes, &export)?),
+            other => bail!("no path {other:?}: wasmtime, fuel or corral"),
+        };
+        let cpu = per_call(calls, &mut once)?;
+        println!("{path}: {cpu:.1} µs of thread CPU per call of {export}");
+        return Ok(());
+    }
     let mut wasmtime = bare(&bytes, &export)?;
     let mut fueled = fuel(&bytes, &export)?;
     let mut corral = corral(&bytes, &export)?;

@@ -116,6 +116,15 @@ impl Program {
     /// decoding a call's arguments means a waiting call holds only its
     /// request, never its decoded arguments.
     pub async fn reserve(&self, cancel: &CancellationToken) -> Result<CallSlot, CallError> {
+        if cancel.is_cancelled() {
+            return Err(CallError::Cancelled);
+        }
+        // A free slot is taken at once, with no timer and no waiter to
+        // register (tokio's semaphore hands released permits to the
+        // waiters first, so this never jumps the queue).
+        if let Ok(permit) = self.sandbox.permits.clone().try_acquire_owned() {
+            return Ok(CallSlot { _permit: permit });
+        }
         let queue = tokio::time::timeout(
             self.sandbox.queue_timeout,
             self.sandbox.permits.clone().acquire_owned(),
@@ -216,7 +225,11 @@ impl Program {
                     move || expired.is_cancelled() || cancel.is_cancelled()
                 },
             );
+            // The call first: one that ends in its first poll (most do)
+            // never registers as a waiter on the deadline or the
+            // cancellation.
             tokio::select! {
+                biased;
                 result = run => result.map_err(|failure| match failure {
                     Failure::Instantiate(e) | Failure::Call(e)
                         if e.downcast_ref::<DeadlinePassed>().is_some() => None,
