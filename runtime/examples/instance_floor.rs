@@ -41,7 +41,9 @@ use corral::capabilities::Grants;
 use corral::config::{Limits, PoolShare};
 use corral::sandbox::{Sandbox, SandboxSettings};
 use tokio_util::sync::CancellationToken;
-use wasmtime::component::{Component, Linker, ResourceTable, Val};
+use wasmtime::component::{
+    Component, ComponentExportIndex, InstancePre, Linker, ResourceTable, Val,
+};
 use wasmtime::{
     Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
 };
@@ -104,18 +106,38 @@ impl WasiView for Bare {
     }
 }
 
-/// The bare-wasmtime path: a closure that makes one call.
-fn bare(bytes: &[u8], export: &str) -> Result<impl FnMut() -> Result<()>> {
+/// A component ready to instantiate on a wasmtime engine of its own.
+struct Ready {
+    engine: Engine,
+    pre: InstancePre<Bare>,
+    index: ComponentExportIndex,
+}
+
+/// Compiles and links `bytes` with the WASI linker, synchronous or, with
+/// fuel consumed, asynchronous.
+fn ready(bytes: &[u8], export: &str, fueled: bool) -> Result<Ready> {
     let mut config = Config::new();
-    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool()?));
+    config
+        .consume_fuel(fueled)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool()?));
     let engine = Engine::new(&config)?;
     let component = Component::new(&engine, bytes)?;
     let mut linker = Linker::<Bare>::new(&engine);
-    wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    if fueled {
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    } else {
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    }
     let pre = linker.instantiate_pre(&component)?;
     let index = component
         .get_export_index(None, export)
         .with_context(|| format!("the component exports no {export:?}"))?;
+    Ok(Ready { engine, pre, index })
+}
+
+/// The bare-wasmtime path: a closure that makes one call.
+fn bare(bytes: &[u8], export: &str) -> Result<impl FnMut() -> Result<()>> {
+    let Ready { engine, pre, index } = ready(bytes, export, false)?;
     Ok(move || {
         let mut store = Store::new(&engine, Bare::new());
         let instance = pre.instantiate(&mut store)?;
@@ -152,18 +174,7 @@ fn fuel(bytes: &[u8], export: &str) -> Result<impl FnMut() -> Result<()>> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let mut config = Config::new();
-    config
-        .consume_fuel(true)
-        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool()?));
-    let engine = Engine::new(&config)?;
-    let component = Component::new(&engine, bytes)?;
-    let mut linker = Linker::<Bare>::new(&engine);
-    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-    let pre = linker.instantiate_pre(&component)?;
-    let index = component
-        .get_export_index(None, export)
-        .with_context(|| format!("the component exports no {export:?}"))?;
+    let Ready { engine, pre, index } = ready(bytes, export, true)?;
     Ok(move || {
         runtime.block_on(async {
             let mut store = Store::new(&engine, Bare::new());
